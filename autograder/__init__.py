@@ -1,0 +1,1 @@
+"""Autograder for NumPy homework: a homework-agnostic engine plus one folder per homework."""

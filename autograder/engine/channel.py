@@ -1,0 +1,266 @@
+"""Plain data over a socket: JSON headers and NumPy arrays as .npy frames.
+
+Never pickle: whatever the student's process sends is decoded here into
+JSON values and real ``np.ndarray``/NumPy scalars made by ``np.load`` with
+``allow_pickle=False``, so no object of the student's can reach the grader.
+Both ends use this module; only the grader side trusts nothing it reads.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import socket
+import struct
+import time
+
+import numpy as np
+
+MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # a hostile peer cannot make us buffer more
+MAX_FRAMES = 10_000
+MAX_DEPTH = 32
+REPR_LIMIT = 300
+
+
+class ChannelError(Exception):
+    """The peer closed the channel or sent something that is not a message."""
+
+
+class Opaque:
+    """A value of a type the channel does not carry: only its type name and repr."""
+
+    def __init__(self, type_name: str, text: str):
+        self.type_name = str(type_name)[:200]
+        self.text = str(text)[:REPR_LIMIT]
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.text}>"
+
+
+class ForeignArray:
+    """An ndarray subclass the student returned: the plain data and the class name."""
+
+    def __init__(self, array: np.ndarray, type_name: str):
+        self.array = array
+        self.type_name = str(type_name)[:200]
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name} of shape {self.array.shape}>"
+
+
+class ForeignScalar:
+    """A subclass of float/int/str (or similar) the student returned: its value and class."""
+
+    def __init__(self, value, type_name: str):
+        self.value = value
+        self.type_name = str(type_name)[:200]
+
+    def __repr__(self) -> str:
+        return f"<{self.type_name}: {self.value!r}>"
+
+
+class Ref:
+    """A name for an object living in the worker (args only)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+
+class Remote:
+    """An object of the grader's that the worker sees as a proxy: its calls come back here."""
+
+    def __init__(self, name: str, methods=(), attributes=()):
+        self.name = name
+        self.methods = list(methods)
+        self.attributes = list(attributes)
+
+
+def type_name(obj) -> str:
+    t = type(obj)
+    module = getattr(t, "__module__", "?")
+    qual = getattr(t, "__qualname__", getattr(t, "__name__", "?"))
+    return f"{module}.{qual}" if module != "builtins" else str(qual)
+
+
+def safe_repr(obj) -> str:
+    try:
+        text = repr(obj)
+        if type(text) is not str:
+            raise TypeError
+    except BaseException:  # noqa: BLE001 - a hostile __repr__ may raise anything
+        return f"<{type_name(obj)} with a broken repr>"
+    return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "..."
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+def encode(value, frames: list, depth: int = 0):
+    """Turn a value into JSON-able data plus .npy frames (the sender's side)."""
+    if depth > MAX_DEPTH:
+        return {"__other__": type_name(value), "repr": "<nested too deeply>"}
+    t = type(value)
+    if value is None or t is bool or t is str:
+        return value
+    if t is int:
+        return value if abs(value) < 2**63 else {"__other__": "int", "repr": "<huge int>"}
+    if t is float:
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, Ref):
+        return {"__ref__": value.name}
+    if isinstance(value, Remote):
+        return {"__remote__": value.name, "methods": value.methods, "attributes": value.attributes}
+    if isinstance(value, np.ndarray):
+        try:
+            plain = np.asarray(value).view(np.ndarray) if t is not np.ndarray else value
+            if plain.dtype.hasobject:
+                raise TypeError("object array")
+            frames.append(_npy_bytes(np.ascontiguousarray(plain)))
+        except BaseException:  # noqa: BLE001
+            return {"__other__": type_name(value), "repr": safe_repr(value)}
+        out = {"__nd__": len(frames) - 1}
+        if t is not np.ndarray:
+            out["subclass"] = type_name(value)
+        return out
+    if isinstance(value, np.generic) and t.__module__ == "numpy":
+        try:
+            frames.append(_npy_bytes(np.asarray(value)))
+        except BaseException:  # noqa: BLE001
+            return {"__other__": type_name(value), "repr": safe_repr(value)}
+        return {"__npscalar__": len(frames) - 1}
+    if t is list or t is tuple:
+        items = [encode(v, frames, depth + 1) for v in value[:100_000]]
+        return items if t is list else {"__tuple__": items}
+    if t is dict:
+        return {"__dict__": [[encode(k, frames, depth + 1), encode(v, frames, depth + 1)]
+                             for k, v in list(value.items())[:10_000]]}
+    if isinstance(value, (int, float, str)):
+        # a subclass: carry the plain value, and say what it was
+        base = int if isinstance(value, int) else float if isinstance(value, float) else str
+        try:
+            plain = base(value)
+        except BaseException:  # noqa: BLE001
+            return {"__other__": type_name(value), "repr": safe_repr(value)}
+        return {"__subclass__": type_name(value), "value": encode(plain, frames, depth + 1)}
+    return {"__other__": type_name(value), "repr": safe_repr(value)}
+
+
+def _load_npy(data: bytes):
+    try:
+        return np.load(io.BytesIO(data), allow_pickle=False)
+    except Exception as exc:  # noqa: BLE001
+        raise ChannelError(f"bad array frame: {exc}") from None
+
+
+def decode(data, frames: list, resolve=None, depth: int = 0):
+    """Turn received JSON data plus frames back into values (the receiver's side).
+
+    ``resolve`` maps ``{"__ref__"}``/``{"__remote__"}`` markers to objects; only
+    the worker passes it. The grader gets plain values, Opaque, ForeignArray
+    and ForeignScalar only.
+    """
+    if depth > MAX_DEPTH + 2:
+        raise ChannelError("message nested too deeply")
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(v, frames, resolve, depth + 1) for v in data]
+    if not isinstance(data, dict):
+        raise ChannelError("unexpected JSON value")
+    try:
+        if "__nd__" in data:
+            array = _load_npy(frames[data["__nd__"]])
+            if not isinstance(array, np.ndarray):
+                raise ChannelError("array frame is not an array")
+            return ForeignArray(array, data["subclass"]) if "subclass" in data else array
+        if "__npscalar__" in data:
+            array = _load_npy(frames[data["__npscalar__"]])
+            if not isinstance(array, np.ndarray) or array.shape != ():
+                raise ChannelError("scalar frame is not a scalar")
+            return array[()]
+        if "__float__" in data:
+            return float(data["__float__"])
+        if "__tuple__" in data:
+            return tuple(decode(v, frames, resolve, depth + 1) for v in data["__tuple__"])
+        if "__dict__" in data:
+            out = {}
+            for k, v in data["__dict__"]:
+                key = decode(k, frames, resolve, depth + 1)
+                try:
+                    out[key] = decode(v, frames, resolve, depth + 1)
+                except TypeError:  # unhashable key
+                    raise ChannelError("unhashable dictionary key") from None
+            return out
+        if "__subclass__" in data:
+            return ForeignScalar(decode(data["value"], frames, resolve, depth + 1), data["__subclass__"])
+        if "__other__" in data:
+            return Opaque(data["__other__"], data.get("repr", ""))
+        if resolve is not None and ("__ref__" in data or "__remote__" in data):
+            return resolve(data)
+    except (IndexError, KeyError, TypeError, ValueError) as exc:
+        raise ChannelError(f"malformed value: {exc}") from None
+    raise ChannelError("unknown value marker")
+
+
+class Channel:
+    """Length-prefixed messages on a connected stream socket.
+
+    A message is a JSON object whose values were made by ``encode`` (their
+    arrays in ``frames``); the receiver decodes the fields it expects.
+    """
+
+    def __init__(self, sock: socket.socket, max_bytes: int = MAX_MESSAGE_BYTES):
+        self.sock = sock
+        self.max_bytes = max_bytes
+        self.deadline = None  # time.monotonic() by which a receive must finish
+
+    def _wait_budget(self) -> None:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("deadline passed")
+            self.sock.settimeout(left)
+
+    def send_raw(self, message: dict, frames: list) -> None:
+        header = json.dumps(message, allow_nan=False).encode()
+        parts = [struct.pack("!II", len(frames) + 1, len(header)), header]
+        for frame in frames:
+            parts.append(struct.pack("!Q", len(frame)))
+            parts.append(frame)
+        self.sock.sendall(b"".join(parts))
+
+    def _read_exact(self, n: int) -> bytes:
+        buf = bytearray(n)
+        view, got = memoryview(buf), 0
+        while got < n:
+            self._wait_budget()
+            k = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
+            if not k:
+                raise ChannelError("the other side closed the channel")
+            got += k
+        return bytes(buf)
+
+    def receive_raw(self) -> tuple:
+        count, header_len = struct.unpack("!II", self._read_exact(8))
+        if count < 1 or count > MAX_FRAMES or header_len > self.max_bytes:
+            raise ChannelError("message too large or malformed")
+        total = header_len
+        header = self._read_exact(header_len)
+        frames = []
+        for _ in range(count - 1):
+            (size,) = struct.unpack("!Q", self._read_exact(8))
+            total += size
+            if total > self.max_bytes:
+                raise ChannelError(f"message larger than {self.max_bytes} bytes")
+            frames.append(self._read_exact(size))
+        try:
+            raw = json.loads(header.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ChannelError(f"message header is not JSON: {exc}") from None
+        if not isinstance(raw, dict):
+            raise ChannelError("message is not an object")
+        return raw, frames

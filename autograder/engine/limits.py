@@ -1,0 +1,150 @@
+"""Limits on a student's process, the switch to an unprivileged user, and killing trees.
+
+Everything here is enforced from outside the student's code: rlimits are set
+in the child before it runs anything of theirs (and cannot be raised by an
+unprivileged user), wall-clock time is kept by the grader, and processes are
+found through /proc, so a child that calls setsid() or ignores signals is
+still found and killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import pwd
+import resource
+import signal
+import time
+from dataclasses import asdict, dataclass
+
+SANDBOX_USER = "autograder-student"
+PR_SET_CHILD_SUBREAPER = 36
+
+
+@dataclass(frozen=True)
+class Limits:
+    call_seconds: float = 10.0         # wall clock for one call, kept by the grader
+    cpu_seconds: int = 60              # CPU time of one worker process
+    memory_bytes: int = 1536 << 20     # address space of one worker process
+    file_bytes: int = 16 << 20         # largest file the student may write
+    processes: int = 64                # processes of the sandbox user (when switched)
+    open_files: int = 256
+    output_bytes: int = 32 << 10       # head and tail of stdout/stderr kept, each
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def apply_rlimits(limits: dict) -> None:
+    """Set hard and soft rlimits in the child, before the student's code runs."""
+    def cap(kind, value):
+        value = int(value)
+        soft, hard = resource.getrlimit(kind)
+        if hard != resource.RLIM_INFINITY:
+            value = min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
+    cap(resource.RLIMIT_AS, limits["memory_bytes"])
+    cap(resource.RLIMIT_FSIZE, limits["file_bytes"])
+    cap(resource.RLIMIT_NOFILE, limits["open_files"])
+    cap(resource.RLIMIT_CORE, 0)
+    cap(resource.RLIMIT_NPROC, limits["processes"])  # per user; root ignores it until switched
+
+
+def sandbox_account(name: str = SANDBOX_USER):
+    """The unprivileged account student code runs as, when the grader is root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        return None
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if os.getuid() == 0 or os.geteuid() == 0:
+        raise RuntimeError("could not leave root")
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are re-parented to us, so none can escape a later kill."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except OSError:
+        return False
+
+
+def _proc_table() -> dict:
+    """pid -> (ppid, uid) for every process we can see."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                ppid = uid = None
+                for line in fh:
+                    if line.startswith("PPid:"):
+                        ppid = int(line.split()[1])
+                    elif line.startswith("Uid:"):
+                        uid = int(line.split()[1])
+                        break
+            table[int(entry)] = (ppid, uid)
+        except (OSError, ValueError, IndexError):
+            continue
+    return table
+
+
+def descendants(root: int, table: dict | None = None) -> list:
+    table = _proc_table() if table is None else table
+    children: dict = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_tree(root: int, include_root: bool = True, uid: int | None = None, rounds: int = 20) -> None:
+    """SIGSTOP then SIGKILL every descendant of root (and every process of uid).
+
+    Stopping first keeps a fork loop from outrunning us; repeated until none
+    is left, since a process may fork between our look and our kill.
+    """
+    me = os.getpid()
+    for _ in range(rounds):
+        table = _proc_table()
+        targets = set(descendants(root, table))
+        if include_root and root in table:
+            targets.add(root)
+        if uid is not None and uid != 0:
+            targets.update(pid for pid, (_, u) in table.items() if u == uid)
+        targets.discard(me)
+        if not targets:
+            return
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in targets:
+                try:
+                    os.kill(pid, sig)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        _reap()
+        time.sleep(0.005)
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return

@@ -1,0 +1,337 @@
+"""The grader's side of running student code: workers, calls, timeouts, cleanup.
+
+``Sandbox`` owns the fork server (zygote.py) and every process it made;
+``Student`` is what a test uses to call into a submission. Whatever comes
+back is plain data (see channel.py); every failure is a StudentFailure with
+a message for the student. A crash or timeout costs the call that caused it;
+the next call gets a fresh worker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import failures as F
+from .channel import Channel, ChannelError, Opaque, Ref, Remote, decode, encode
+from .limits import Limits, become_subreaper, kill_tree, sandbox_account
+from .output import CappedOutput
+
+GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class Sandbox:
+    """The fork server and every process it made, for one grading run."""
+
+    def __init__(self, limits: Limits | None = None, user: str | None = None):
+        self.limits = limits or Limits()
+        self.account = sandbox_account(user) if user else sandbox_account()
+        self.zygote = None
+        self.control = None
+        self.scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
+        os.chmod(self.scratch_root, 0o711)
+        become_subreaper()
+
+    @property
+    def isolation(self) -> str:
+        if self.account is not None:
+            return f"student code runs as the unprivileged user {self.account.pw_name!r}"
+        if os.geteuid() == 0:
+            return "running as root but the sandbox user does not exist: student code runs as root (run setup.sh)"
+        return "not root: student code runs as this user, with limits but without the user switch"
+
+    def _start_zygote(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        code = (f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); "
+                f"from autograder.engine.zygote import main; main({child.fileno()})")
+        self.zygote = subprocess.Popen([sys.executable, "-I", "-c", code], pass_fds=[child.fileno()],
+                                       env=env, cwd="/", stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child.close()
+        self.control = parent
+
+    def _ask(self, request: dict, fds=()) -> dict:
+        if self.zygote is None or self.zygote.poll() is not None:
+            self._start_zygote()
+        socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+        self.control.settimeout(30)
+        data = self.control.recv(65536)
+        if not data:
+            raise RuntimeError("the fork server died")
+        return json.loads(data)
+
+    def spawn(self, files: dict) -> "WorkerProcess":
+        """A fresh worker whose scratch folder holds exactly `files` (name -> source path)."""
+        scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
+        for name, source in files.items():
+            shutil.copyfile(source, os.path.join(scratch, name))
+        if self.account is not None:
+            for path in [scratch, *(os.path.join(scratch, n) for n in files)]:
+                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        request = {"op": "spawn", "scratch": scratch, "limits": self.limits.as_dict(),
+                   "grader_root": GRADER_ROOT,
+                   "uid": self.account.pw_uid if self.account else None,
+                   "gid": self.account.pw_gid if self.account else None}
+        try:
+            pid = self._ask(request, [theirs.fileno(), out_w])["pid"]
+        finally:
+            theirs.close()
+            os.close(out_w)
+        return WorkerProcess(self, pid, Channel(ours), CappedOutput(out_r, self.limits.output_bytes), scratch)
+
+    def kill(self, pid: int):
+        """Kill a worker and its descendants; its wait status, if known."""
+        try:
+            return self._ask({"op": "kill", "pid": pid}).get("status")
+        except (OSError, RuntimeError, ValueError):
+            kill_tree(pid)
+            return None
+
+    def status(self, pid: int):
+        try:
+            return self._ask({"op": "status", "pid": pid}).get("status")
+        except (OSError, RuntimeError, ValueError):
+            return None
+
+    def shutdown(self) -> None:
+        """Kill every process the submission started (however detached), then tidy up."""
+        if self.control is not None:
+            self.control.close()
+        if self.zygote is not None:
+            try:
+                self.zygote.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            kill_tree(self.zygote.pid, uid=self.account.pw_uid if self.account else None)
+        # orphans of a dead zygote were re-parented to us (we are a subreaper)
+        kill_tree(os.getpid(), include_root=False,
+                  uid=self.account.pw_uid if self.account else None)
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+
+
+class WorkerProcess:
+    def __init__(self, sandbox: Sandbox, pid: int, channel: Channel, output: CappedOutput, scratch: str):
+        self.sandbox, self.pid, self.channel, self.output, self.scratch = sandbox, pid, channel, output, scratch
+        self.alive = True
+
+    def stop(self):
+        status = self.sandbox.kill(self.pid) if self.alive else None
+        self.alive = False
+        self.channel.sock.close()
+        self.output.finish()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        return status
+
+
+class Handle:
+    """An object living in the worker, e.g. the student's Network."""
+
+    def __init__(self, name: str, generation: int):
+        self.name, self.generation = name, generation
+
+
+class Student:
+    """A submission, as the tests see it: call its code, get plain data back."""
+
+    def __init__(self, sandbox: Sandbox, files: dict, call_seconds: float | None = None):
+        self.sandbox = sandbox
+        self.files = files          # module file name -> path in the submission
+        self.call_seconds = call_seconds or sandbox.limits.call_seconds
+        self.worker: WorkerProcess | None = None
+        self.generation = 0
+        self.counter = 0
+        self.remotes: dict = {}
+        self.timed_out: dict = {}   # function label -> seconds, so a hang costs time once
+        self.output_log: list = []
+
+    # -- lifecycle ------------------------------------------------------------
+    def _worker(self) -> WorkerProcess:
+        if self.worker is None:
+            self.worker = self.sandbox.spawn(self.files)
+            self.generation += 1
+        return self.worker
+
+    def _retire(self):
+        status = None
+        if self.worker is not None:
+            status = self.worker.stop()
+            self._keep_output(self.worker)
+            self.worker = None
+        return status
+
+    def _keep_output(self, worker: WorkerProcess) -> None:
+        text = worker.output.text()
+        if text:
+            self.output_log.append(text)
+
+    def close(self) -> None:
+        self._retire()
+
+    def output(self) -> str:
+        parts = list(self.output_log)
+        if self.worker is not None:
+            parts.append(self.worker.output.text())
+        return "\n".join(p for p in parts if p)
+
+    # -- calls ------------------------------------------------------------------
+    def remote(self, name: str, obj, methods=(), attributes=()) -> Remote:
+        """Lend a grader object to student code (it sees a proxy; calls come back here)."""
+        self.remotes[name] = (obj, set(methods), set(attributes))
+        return Remote(name, methods, attributes)
+
+    def _target(self, target):
+        if isinstance(target, Handle):
+            if target.generation != self.generation or self.worker is None:
+                raise F.LostObject()
+            return {"__ref__": target.name}
+        return target
+
+    def _call_request(self, target, method, args, kwargs, frames, **extra) -> dict:
+        request = {"op": "call", "target": self._target(target), "method": method,
+                   "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames)}
+        request.update(extra)
+        return request
+
+    def new(self, path: str, *args, label: str | None = None, **kwargs) -> Handle:
+        """Construct `module:Class` in the worker and keep it there."""
+        self._worker()
+        self.counter += 1
+        name = f"obj{self.counter}"
+        frames: list = []
+        request = self._call_request(path, None, args, kwargs, frames, store=name, discard=True)
+        self._round_trip(request, frames, label or path.replace(":", "."))
+        return Handle(name, self.generation)
+
+    def call(self, target, method: str | None, *args, label: str | None = None,
+             seconds: float | None = None, echo_args: bool = False, **kwargs):
+        """One call; returns the decoded value (and the `mutated` flags with echo_args)."""
+        label = label or self._label(target, method)
+        self._worker()
+        frames: list = []
+        request = self._call_request(target, method, args, kwargs, frames, echo_args=echo_args)
+        reply = self._round_trip(request, frames, label, seconds)
+        return (reply["value"], reply.get("mutated", [])) if echo_args else reply["value"]
+
+    def get(self, target, name: str, label: str | None = None):
+        self._worker()
+        request = {"op": "getattr", "target": self._target(target), "name": name}
+        return self._round_trip(request, [], label or f"reading {name}")["value"]
+
+    def set(self, target, name: str, value) -> None:
+        self._worker()
+        frames: list = []
+        request = {"op": "setattr", "target": self._target(target), "name": name, "value": encode(value, frames)}
+        self._round_trip(request, frames, f"setting {name}")
+
+    def batch(self, calls: list, label: str, seconds: float | None = None) -> list:
+        """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]."""
+        self._worker()
+        frames: list = []
+        requests = [self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
+        return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds)["value"]
+
+    def probe(self, target, method: str, args, vary: dict, h: float, label: str,
+              seconds: float | None = None):
+        """f(x + h e_i) and f(x - h e_i) for every entry i of the varied array: shape (2, n)."""
+        self._worker()
+        frames: list = []
+        request = self._call_request(target, method, args, {}, frames, vary=vary, h=h)
+        request["op"] = "probe"
+        return self._round_trip(request, frames, label, seconds)["value"]
+
+    @staticmethod
+    def _label(target, method) -> str:
+        if isinstance(target, str):
+            base = target.split(":", 1)[-1] or target
+            return f"{base}.{method}" if method else base
+        return str(method)
+
+    # -- the round trip ---------------------------------------------------------
+    def _round_trip(self, request: dict, frames: list, label: str, seconds: float | None = None) -> dict:
+        seconds = seconds or self.call_seconds
+        if label in self.timed_out:
+            raise F.TimedOut(label, self.timed_out[label], earlier=True)
+        worker = self._worker()
+        channel = worker.channel
+        channel.deadline = time.monotonic() + seconds
+        try:
+            channel.send_raw(request, frames)
+            while True:
+                raw, reply_frames = channel.receive_raw()
+                if "callback" in raw:
+                    self._answer_callback(channel, raw, reply_frames)
+                    continue
+                break
+        except (TimeoutError, socket.timeout):
+            self.timed_out[label] = seconds
+            self._retire()
+            raise F.TimedOut(label, seconds) from None
+        except (ChannelError, OSError, BrokenPipeError) as exc:
+            time.sleep(0.02)
+            status = self.sandbox.status(worker.pid)
+            tail = worker.output.text()[-1500:]
+            if status is None and isinstance(exc, ChannelError) and "closed" not in str(exc):
+                self._retire()
+                raise F.ProtocolViolation(label, str(exc)) from None
+            final = self._retire()
+            raise F.Crashed(label, status if status is not None else final, tail) from None
+        finally:
+            channel.deadline = None
+        try:
+            if raw.get("ok") is True:
+                raw["value"] = decode(raw.get("value"), reply_frames)
+                return raw
+            error = raw.get("error")
+            if not isinstance(error, dict):
+                raise ChannelError("reply without a value or an error")
+        except ChannelError as exc:
+            self._retire()
+            raise F.ProtocolViolation(label, str(exc)) from None
+        error = {k: error.get(k) for k in ("type", "message", "frames", "file", "line", "text")}
+        error["frames"] = [f for f in (error["frames"] or []) if isinstance(f, list) and len(f) == 4]
+        if str(error.get("type")) == "NotImplementedError":
+            where = ""
+            if error["frames"]:
+                file, line = error["frames"][-1][0], error["frames"][-1][1]
+                where = f" ({file}, line {line})"
+            raise F.NotImplementedYet(label, where)
+        raise F.StudentException(label, error)
+
+    def _answer_callback(self, channel: Channel, raw: dict, frames: list) -> None:
+        """The student's code used an object we lent it: do it here, on plain data."""
+        out_frames: list = []
+        try:
+            obj, methods, attributes = self.remotes[raw["callback"]]
+            op, name = raw.get("cop"), str(raw.get("method"))
+            if op == "call" and name in methods:
+                args = decode(raw.get("args", []), frames)
+                kwargs = decode(raw.get("kwargs", {"__dict__": []}), frames)
+                if any(isinstance(v, Opaque) for v in list(args) + list(kwargs.values())):
+                    raise TypeError("arguments must be numbers or NumPy arrays")
+                value = getattr(obj, name)(*args, **kwargs)
+            elif op == "getattr" and name in attributes:
+                value = getattr(obj, name)
+            elif op == "setattr":
+                obj.__setattr__(name, decode(raw.get("value"), frames))
+                value = None
+            else:
+                raise AttributeError(f"{name!r} is not available on this object")
+            reply = {"ok": True, "value": encode(value, out_frames)}
+        except ChannelError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the student's bad input to our object
+            out_frames = []
+            reply = {"ok": False, "message": f"{type(exc).__name__}: {exc}"[:500]}
+        channel.send_raw(reply, out_frames)

@@ -1,0 +1,230 @@
+"""The student's side of the channel: imports their modules and answers calls.
+
+Runs only inside a sandboxed child (see zygote.py); nothing here is trusted
+by the grader, which treats every reply as the student's own output.
+Requests (all plain data):
+
+    {"op": "call", "target": "module:attr.path" | {"__ref__": name},
+     "method": str | None, "args": [...], "kwargs": {...},
+     "store": name | None, "discard": bool, "echo_args": bool}
+    {"op": "getattr", "target": ..., "name": str}
+    {"op": "setattr", "target": ..., "name": str, "value": ...}
+    {"op": "batch", "calls": [call, ...]}        one round trip for many calls
+    {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float}
+        central differences: f at every entry of the varied array +/- h
+    {"op": "drop", "name": str}
+
+Replies: {"ok": True, "value": ...} or {"ok": False, "error": {...}}. While a
+call runs, a grader-owned object passed as {"__remote__": ...} is a proxy whose
+use sends {"callback": ...} to the grader and waits for {"reply": ...}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import traceback
+
+import numpy as np
+
+from .channel import Channel, ChannelError, decode, encode, safe_repr, type_name
+
+MESSAGE_LIMIT = 2000
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+        if type(text) is not str:
+            raise TypeError
+    except BaseException:  # noqa: BLE001 - __str__ may raise
+        return "<the exception's message could not be turned into text>"
+    if len(text) > MESSAGE_LIMIT:
+        text = text[:MESSAGE_LIMIT] + f"... [{len(text) - MESSAGE_LIMIT} more characters cut]"
+    return text
+
+
+class Server:
+    def __init__(self, channel: Channel, scratch: str):
+        self.channel = channel
+        self.scratch = os.path.realpath(scratch)
+        self.objects: dict = {}
+
+    # -- errors -------------------------------------------------------------
+    def _student_frames(self, exc: BaseException) -> list:
+        frames = []
+        try:
+            for fs in traceback.extract_tb(exc.__traceback__, limit=200):
+                if not fs.filename or not os.path.isabs(fs.filename):
+                    continue
+                path = os.path.realpath(fs.filename)
+                if path.startswith(self.scratch + os.sep):
+                    frames.append([os.path.basename(path), fs.lineno or 0, str(fs.name)[:100],
+                                   (fs.line or "")[:200]])
+        except BaseException:  # noqa: BLE001
+            pass
+        return frames[-20:]
+
+    def _error(self, exc: BaseException) -> dict:
+        info = {"type": type_name(exc)[:200], "message": _safe_str(exc),
+                "frames": self._student_frames(exc)}
+        if isinstance(exc, SyntaxError):
+            info["file"] = os.path.basename(str(exc.filename or ""))
+            info["line"] = exc.lineno
+            info["text"] = str(exc.text or "")[:200]
+        return info
+
+    # -- objects ------------------------------------------------------------
+    def _resolve(self, marker: dict):
+        if "__ref__" in marker:
+            return self.objects[marker["__ref__"]]
+        return RemoteProxy(self, marker["__remote__"], marker.get("methods", []),
+                           marker.get("attributes", []))
+
+    def _target(self, target):
+        if isinstance(target, dict):
+            return self._resolve(target)
+        module_name, _, path = str(target).partition(":")
+        obj = importlib.import_module(module_name)
+        for part in filter(None, path.split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+    def _args(self, request: dict):
+        args = decode(request.get("args") or [], self.frames, self._resolve)
+        kwargs = decode(request.get("kwargs") or {"__dict__": []}, self.frames, self._resolve)
+        return list(args), dict(kwargs)
+
+    def _invoke(self, request: dict, args, kwargs):
+        obj = self._target(request["target"])
+        method = request.get("method")
+        fn = getattr(obj, method) if method else obj
+        return fn(*args, **kwargs)
+
+    def _reply_value(self, value, frames: list):
+        return encode(value, frames)
+
+    # -- operations ---------------------------------------------------------
+    def op_call(self, request: dict, frames: list) -> dict:
+        args, kwargs = self._args(request)
+        sent = [np.array(a, copy=True) if type(a) is np.ndarray else None for a in args]
+        value = self._invoke(request, args, kwargs)
+        if request.get("store"):
+            self.objects[request["store"]] = value
+        reply = {"ok": True, "value": None if request.get("discard") else encode(value, frames)}
+        if request.get("echo_args"):
+            # which array arguments did the call change in place?
+            reply["mutated"] = [bool(s is not None and not _same(s, a)) for s, a in zip(sent, args)]
+        return reply
+
+    def op_getattr(self, request: dict, frames: list) -> dict:
+        return {"ok": True, "value": encode(getattr(self._target(request["target"]), request["name"]), frames)}
+
+    def op_setattr(self, request: dict, frames: list) -> dict:
+        value = decode(request["value"], self.frames, self._resolve)
+        setattr(self._target(request["target"]), request["name"], value)
+        return {"ok": True, "value": None}
+
+    def op_batch(self, request: dict, frames: list) -> dict:
+        results = []
+        for i, call in enumerate(request["calls"]):
+            try:
+                results.append(self.op_call(call, frames)["value"])
+            except BaseException as exc:  # noqa: BLE001
+                return {"ok": False, "error": self._error(exc), "index": i, "value": results}
+        return {"ok": True, "value": results}
+
+    def op_probe(self, request: dict, frames: list) -> dict:
+        args, kwargs = self._args(request)
+        vary, h = request["vary"], float(request["h"])
+        target = self._target(request["target"])
+        if "attr" in vary:
+            base = np.array(getattr(target, vary["attr"]), dtype=np.float64)
+        else:
+            base = np.array(args[vary["arg"]], dtype=np.float64)
+        values = np.empty((2, base.size))
+        for i in range(base.size):
+            for j, delta in enumerate((h, -h)):
+                moved = base.copy()
+                moved.flat[i] += delta
+                if "attr" in vary:
+                    setattr(target, vary["attr"], moved)
+                else:
+                    args[vary["arg"]] = moved
+                out = self._invoke(request, args, kwargs)
+                values[j, i] = float(out)
+        if "attr" in vary:
+            setattr(target, vary["attr"], base)
+        return {"ok": True, "value": encode(values, frames)}
+
+    def op_drop(self, request: dict, frames: list) -> dict:
+        self.objects.pop(request["name"], None)
+        return {"ok": True, "value": None}
+
+    # -- loop ---------------------------------------------------------------
+    def handle(self, request: dict) -> None:
+        frames: list = []
+        op = getattr(self, "op_" + str(request.get("op")), None)
+        try:
+            if op is None:
+                raise ValueError(f"unknown operation {request.get('op')!r}")
+            reply = op(request, frames)
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, Skipped... all reported
+            frames = []
+            reply = {"ok": False, "error": self._error(exc)}
+        self.channel.send_raw(reply, frames)
+
+    def serve(self) -> None:
+        while True:
+            try:
+                request, self.frames = self.channel.receive_raw()
+            except ChannelError:
+                return
+            self.handle(request)
+
+
+class RemoteProxy:
+    """Stands in the worker for an object that lives in the grader (e.g. a network)."""
+
+    def __init__(self, server: Server, name: str, methods, attributes):
+        object.__setattr__(self, "_server", server)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_methods", set(methods))
+        object.__setattr__(self, "_attributes", set(attributes))
+
+    def _callback(self, op: str, **fields):
+        server = object.__getattribute__(self, "_server")
+        frames: list = []
+        message = {"callback": object.__getattribute__(self, "_name"), "cop": op}
+        for key, value in fields.items():
+            message[key] = encode(value, frames)
+        server.channel.send_raw(message, frames)
+        reply, reply_frames = server.channel.receive_raw()
+        if not reply.get("ok"):
+            raise RuntimeError(str(reply.get("message", "the call was refused")))
+        return decode(reply.get("value"), reply_frames)
+
+    def __getattr__(self, name):
+        if name in object.__getattribute__(self, "_methods"):
+            return lambda *args, **kwargs: self._callback("call", method=name, args=list(args), kwargs=kwargs)
+        if name in object.__getattribute__(self, "_attributes"):
+            return self._callback("getattr", method=name)
+        raise AttributeError(f"{object.__getattribute__(self, '_name')!r} has no attribute {name!r}")
+
+    def __setattr__(self, name, value):
+        self._callback("setattr", method=name, value=value)
+
+    def __repr__(self):
+        return f"<network {object.__getattribute__(self, '_name')}>"
+
+
+def _same(a: np.ndarray, b) -> bool:
+    return type(b) is np.ndarray and a.shape == b.shape and a.dtype == b.dtype and \
+        bool(np.array_equal(a, b, equal_nan=True))
+
+
+def serve(sock, scratch: str) -> None:
+    """Entry point in the sandboxed child."""
+    sys.path.insert(0, scratch)
+    Server(Channel(sock), scratch).serve()

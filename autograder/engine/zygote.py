@@ -1,0 +1,130 @@
+"""A fork server: imports NumPy once, then forks one sandboxed worker per request.
+
+Started by the grader as a fresh interpreter (``python -I``) holding nothing
+of the grader's: no tests, no reference solution, no expected values. Each
+worker it forks gets its own session, rlimits, scratch folder and (as root)
+the unprivileged sandbox user before any student code runs; forking instead
+of starting Python again saves the NumPy import on every worker. It is a
+child subreaper, so a student's double-forked daemon stays findable.
+
+Control messages (JSON, one per datagram-sized send on a Unix socket, file
+descriptors passed alongside with SCM_RIGHTS):
+    {"op": "spawn", "scratch", "limits", "uid", "gid"} + [channel, output] fds -> {"pid"}
+    {"op": "status", "pid"} -> {"status": waitpid status or None}
+    {"op": "kill", "pid"} -> {}    the worker and all its descendants
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "secrets", "hashlib", "math", "statistics", "random", "collections", "itertools", "functools", "copy",
+           "typing", "dataclasses", "traceback", "linecache", "warnings", "abc", "enum",
+           "inspect", "unittest", "textwrap", "time", "json")
+
+
+def _child(sock_fd: int, out_fd: int, request: dict) -> None:
+    """Runs in the forked child; never returns."""
+    try:
+        from . import limits, worker
+
+        os.setsid()
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        keep = {0, 1, 2, sock_fd}
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        scratch = request["scratch"]
+        os.chdir(scratch)
+        limits.apply_rlimits(request["limits"])
+        if request.get("uid") is not None:
+            limits.drop_privileges(request["uid"], request["gid"])
+        os.environ.clear()
+        os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
+                           "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+        sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
+        for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
+            if name not in ("autograder.engine.worker", "autograder.engine.channel"):
+                sys.modules.pop(name, None)
+        sys.argv = ["student"]
+        sock = socket.socket(fileno=sock_fd)
+        worker.serve(sock, scratch)
+    except BaseException:  # noqa: BLE001
+        pass
+    finally:
+        os._exit(0)
+
+
+def main(control_fd: int) -> None:
+    from . import limits
+
+    for name in PRELOAD:
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+    try:  # warm NumPy's lazy imports while the grader's files are still readable
+        import numpy as np
+        np.random.default_rng(0).normal(size=3)
+        repr(np.arange(3.0)); str(np.float64(1.0))
+    except Exception:  # noqa: BLE001
+        pass
+    limits.become_subreaper()
+    statuses: dict = {}
+
+    def reap(*_):
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            statuses[pid] = status
+
+    signal.signal(signal.SIGCHLD, reap)
+    control = socket.socket(fileno=control_fd)
+    while True:
+        try:
+            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
+        except OSError:
+            break
+        if not data:
+            break
+        request = json.loads(data)
+        reply: dict = {}
+        if request["op"] == "spawn":
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                control.close()
+                _child(fds[0], fds[1], request)
+            reply = {"pid": pid}
+        elif request["op"] == "status":
+            reap()
+            reply = {"status": statuses.pop(request["pid"], None)}
+        elif request["op"] == "kill":
+            limits.kill_tree(request["pid"])
+            reap()
+            reply = {"status": statuses.pop(request["pid"], None)}
+        for fd in fds:
+            os.close(fd)
+        control.sendall(json.dumps(reply).encode())
+    # the grader is gone: take every worker with us
+    limits.kill_tree(os.getpid(), include_root=False)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
