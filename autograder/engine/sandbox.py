@@ -145,9 +145,13 @@ class Handle:
 class Student:
     """A submission, as the tests see it: call its code, get plain data back."""
 
-    def __init__(self, sandbox: Sandbox, files: dict, call_seconds: float | None = None):
+    def __init__(self, sandbox: Sandbox, files: dict, missing: dict | None = None,
+                 call_seconds: float | None = None):
         self.sandbox = sandbox
         self.files = files          # module file name -> path in the submission
+        self.missing = missing or {}  # module file name -> what the student must fix
+        self.imported: set = set()
+        self.import_failures: dict = {}
         self.call_seconds = call_seconds or sandbox.limits.call_seconds
         self.worker: WorkerProcess | None = None
         self.generation = 0
@@ -161,7 +165,32 @@ class Student:
         if self.worker is None:
             self.worker = self.sandbox.spawn(self.files)
             self.generation += 1
+            self.imported = set()
         return self.worker
+
+    def _import(self, target) -> None:
+        """Import the target's module first, so a slow or broken import is told apart and costs once."""
+        if not isinstance(target, str):
+            return
+        module = target.split(":", 1)[0]
+        file = module + ".py"
+        if file in self.missing:
+            raise F.MissingFile(self.missing[file])
+        if module in self.import_failures:
+            raise self.import_failures[module]
+        self._worker()
+        if module in self.imported:
+            return
+        try:
+            self._round_trip({"op": "import", "module": module}, [], f"importing {file}")
+        except F.NotImplementedYet as exc:
+            failure = F.StudentException(f"importing {file}", {"type": "NotImplementedError", "message": str(exc)})
+            self.import_failures[module] = failure
+            raise failure from None
+        except F.StudentFailure as exc:
+            self.import_failures[module] = exc
+            raise
+        self.imported.add(module)
 
     def _retire(self):
         status = None
@@ -206,7 +235,7 @@ class Student:
 
     def new(self, path: str, *args, label: str | None = None, **kwargs) -> Handle:
         """Construct `module:Class` in the worker and keep it there."""
-        self._worker()
+        self._import(path)
         self.counter += 1
         name = f"obj{self.counter}"
         frames: list = []
@@ -218,7 +247,7 @@ class Student:
              seconds: float | None = None, echo_args: bool = False, **kwargs):
         """One call; returns the decoded value (and the `mutated` flags with echo_args)."""
         label = label or self._label(target, method)
-        self._worker()
+        self._import(target)
         frames: list = []
         request = self._call_request(target, method, args, kwargs, frames, echo_args=echo_args)
         reply = self._round_trip(request, frames, label, seconds)
@@ -237,7 +266,8 @@ class Student:
 
     def batch(self, calls: list, label: str, seconds: float | None = None) -> list:
         """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]."""
-        self._worker()
+        for call in calls:
+            self._import(call[0])
         frames: list = []
         requests = [self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
         return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds)["value"]
@@ -245,7 +275,7 @@ class Student:
     def probe(self, target, method: str, args, vary: dict, h: float, label: str,
               seconds: float | None = None):
         """f(x + h e_i) and f(x - h e_i) for every entry i of the varied array: shape (2, n)."""
-        self._worker()
+        self._import(target)
         frames: list = []
         request = self._call_request(target, method, args, {}, frames, vary=vary, h=h)
         request["op"] = "probe"

@@ -158,6 +158,10 @@ class Server:
             setattr(target, vary["attr"], base)
         return {"ok": True, "value": encode(values, frames)}
 
+    def op_import(self, request: dict, frames: list) -> dict:
+        importlib.import_module(str(request["module"]))
+        return {"ok": True, "value": None}
+
     def op_drop(self, request: dict, frames: list) -> dict:
         self.objects.pop(request["name"], None)
         return {"ok": True, "value": None}

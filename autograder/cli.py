@@ -1,0 +1,51 @@
+"""The command line: parses arguments and calls the engine, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+HOMEWORK = Path(__file__).resolve().parent / "hw2"
+
+
+def _homework(args):
+    from .engine.homework import Homework
+    return Homework.load(args.homework)
+
+
+def cmd_grade(args) -> int:
+    from .engine.grade import grade_to_file
+    from .engine.report import print_results
+    results = grade_to_file(_homework(args), args.submission, args.results, manifest_path=args.manifest)
+    if not args.quiet:
+        print_results(results)
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .engine.bundle import build
+    for path in build(_homework(args), Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
+    parser.add_argument("--homework", default=str(HOMEWORK), help="the homework's folder (default: hw2)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    grade = sub.add_parser("grade", help="grade one submission and write Gradescope's results.json")
+    grade.add_argument("submission", help="the folder holding the student's files")
+    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--manifest", default=None, help="the tests every run must report (from build)")
+    grade.add_argument("--quiet", action="store_true", help="do not print the score table")
+    grade.set_defaults(run=cmd_grade)
+
+    build = sub.add_parser("build", help="write dist/autograder.zip (and the handout) for Gradescope")
+    build.add_argument("--out", default="dist", help="output folder (default: dist)")
+    build.set_defaults(run=cmd_build)
+
+    args = parser.parse_args(argv)
+    return args.run(args)

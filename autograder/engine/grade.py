@@ -1,0 +1,111 @@
+"""One grading run: pytest with the Gradescope plugin, the sandbox, one final write.
+
+The order matters and is the point of this module: run the suite, kill every
+process the submission started, and only then write results.json, once and
+atomically. If anything here fails, a score-0 results.json that says why is
+written instead, so Gradescope never shows "failed to execute".
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+import time
+import traceback
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from .homework import Homework
+from .limits import Limits, kill_tree
+from .locate import locate
+from .plugin import GradescopePlugin
+from .results import Results, fallback, write_atomically
+from .sandbox import Sandbox, Student
+
+
+class SubmissionFixtures:
+    """Fixtures every homework's tests can use: the submission, behind the sandbox."""
+
+    def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits):
+        self.homework, self.submission, self.plugin, self.limits = homework, submission, plugin, limits
+        self.sandbox: Sandbox | None = None
+        self.students: list = []
+
+    @pytest.fixture(scope="session")
+    def student(self):
+        """The submission's code, callable only through a sandboxed worker."""
+        located = locate(self.submission, list(self.homework.files))
+        self.plugin.notes.extend(located.notes)
+        self.plugin.notes.extend(located.missing.values())
+        if self.sandbox is None:
+            self.sandbox = Sandbox(self.limits)
+        student = Student(self.sandbox, located.found, located.missing, self.homework.call_seconds)
+        self.students.append(student)
+        yield student
+        student.close()
+
+    def close(self) -> None:
+        for student in self.students:
+            student.close()
+            out = student.output()
+            if out:
+                self.plugin.notes.append("What your code printed (cut to its start and end):\n" + out[-8000:])
+        if self.sandbox is not None:
+            self.sandbox.shutdown()
+
+
+def run_suite(homework: Homework, submission: str, *, visible_only: bool = False,
+              manifest: list | None = None, limits: Limits | None = None,
+              quiet: bool = True, extra_plugins=(), log=None) -> Results:
+    """Grade one submission; returns the results (does not write them)."""
+    log = log or (lambda text: print(text, file=sys.stderr))
+    limits = limits or Limits(call_seconds=homework.call_seconds)
+    plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
+    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits)
+    args = [str(homework.suite), "-p", "no:cacheprovider", "--assert=plain", "-o", "python_files=test_*.py",
+            "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull]
+    if quiet:
+        args += ["-q", "--no-header", "--tb=no", "-p", "no:terminalreporter"]
+    sink = io.StringIO()
+    try:
+        if quiet:
+            with redirect_stdout(sink), redirect_stderr(sink):
+                pytest.main(args, plugins=[plugin, fixtures, *extra_plugins])
+        else:
+            pytest.main(args, plugins=[plugin, fixtures, *extra_plugins])
+    finally:
+        fixtures.close()
+        kill_tree(os.getpid(), include_root=False)
+    if quiet and "error" in sink.getvalue().lower() and plugin.collection_errors:
+        log(sink.getvalue()[-4000:])
+    results = plugin.results or plugin.build()
+    isolation = fixtures.sandbox.isolation if fixtures.sandbox else ""
+    results.extra_data = {"isolation": isolation}
+    return results
+
+
+def grade_to_file(homework: Homework, submission: str, results_path: str, *, manifest_path: str | None = None,
+                  visible_only: bool = False) -> Results:
+    """The Gradescope job: grade, then write results.json whatever happens."""
+    started = time.monotonic()
+    manifest = None
+    try:
+        if manifest_path and os.path.exists(manifest_path):
+            with open(manifest_path, encoding="utf-8") as fh:
+                manifest = json.load(fh)
+        results = run_suite(homework, submission, visible_only=visible_only, manifest=manifest, quiet=False)
+    except BaseException as exc:  # noqa: BLE001 - the one place that must never let go
+        print("grading failed:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+              file=sys.stderr)
+        from .results import TestResult
+        tests = [TestResult(name=e["name"], number=e["number"], score=0, max_score=e["max_score"],
+                            status="failed", tags=e.get("tags", []), visibility=e.get("visibility", "visible"))
+                 for e in (manifest or [])]
+        results = fallback("The autograder itself failed while grading this submission; this is not your "
+                           "fault. Course staff have the details and will regrade it.",
+                           time.monotonic() - started, tests)
+    write_atomically(results, results_path)
+    return results

@@ -1,0 +1,103 @@
+"""Gradescope's results.json, as pydantic models: validated before anything is written."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from typing import List, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
+OUTPUT_LIMIT = 100_000  # Gradescope truncates each output at this many characters
+
+
+class TestResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    number: str
+    score: float = Field(ge=0)
+    max_score: float = Field(ge=0)
+    status: Literal["passed", "failed"]
+    tags: List[str] = []
+    visibility: Visibility = "visible"
+    output: str = ""
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+
+    @field_validator("output")
+    @classmethod
+    def _cap(cls, text: str) -> str:
+        return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... output cut by the grader]"
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.score > self.max_score + 1e-9:
+            raise ValueError(f"test {self.number} scores {self.score} > max {self.max_score}")
+        if (self.status == "passed") != (self.score >= self.max_score - 1e-9):
+            raise ValueError(f"test {self.number}: status {self.status} disagrees with its score")
+        return self
+
+
+class Results(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    score: float = Field(ge=0)
+    execution_time: float = Field(ge=0)
+    output: str = ""
+    output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    test_output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
+    stdout_visibility: Visibility = "hidden"
+    visibility: Visibility = "visible"
+    extra_data: dict = {}
+    tests: List[TestResult] = []
+
+    @field_validator("output")
+    @classmethod
+    def _cap(cls, text: str) -> str:
+        return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... output cut by the grader]"
+
+    @model_validator(mode="after")
+    def _unique_numbers(self):
+        numbers = [t.number for t in self.tests]
+        if len(numbers) != len(set(numbers)):
+            raise ValueError("test numbers must be unique")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.max_score for t in self.tests)
+
+
+def fallback(message: str, execution_time: float = 0.0, tests: Optional[list] = None) -> Results:
+    """Score 0 with an explanation: what is written when grading itself failed."""
+    failed = [TestResult(name=t.name, number=t.number, score=0, max_score=t.max_score, status="failed",
+                         tags=t.tags, visibility=t.visibility, output="Not graded: " + message)
+              for t in (tests or [])]
+    return Results(score=0, execution_time=execution_time, output=message, tests=failed)
+
+
+def write_atomically(results: Results, path: str) -> None:
+    """One write: a temporary file in the same folder, fsync, rename over the target."""
+    folder = os.path.dirname(os.path.abspath(path)) or "."
+    os.makedirs(folder, exist_ok=True)
+    data = results.model_dump_json(indent=2)
+    Results.model_validate(json.loads(data))  # what we write must read back valid
+    fd, tmp = tempfile.mkstemp(prefix=".results-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def load(path: str) -> Results:
+    with open(path, encoding="utf-8") as fh:
+        return Results.model_validate_json(fh.read())

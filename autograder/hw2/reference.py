@@ -1,0 +1,121 @@
+"""The reference solution, loaded from solution/ into the grader's process only.
+
+It never reaches the worker: student code sees the grader's network only as
+a proxy whose calls come back here (see LentNetwork).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+@lru_cache(maxsize=None)
+def _load(name: str):
+    config = json.loads((HERE / "homework.json").read_text())
+    path = HERE.parents[1] / config["solution_dir"] / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_hw2_reference_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def network_module():
+    return _load("network")
+
+
+def attack_module():
+    return _load("attack")
+
+
+def make_network(weights: dict):
+    """A reference Network holding copies of the given weights."""
+    net = network_module().Network()
+    for key in ("w1", "b1", "w2", "b2"):
+        setattr(net, key, np.array(weights[key], dtype=np.float64))
+    return net
+
+
+def loss(weights: dict, y0, t) -> float:
+    return make_network(weights).forward(np.array(y0, dtype=np.float64), int(t))
+
+
+def gradients(weights: dict, y0, t) -> dict:
+    net = make_network(weights)
+    net.forward(np.array(y0, dtype=np.float64), int(t))
+    return net.backward(0.0)
+
+
+def predict(weights: dict, images: np.ndarray) -> np.ndarray:
+    """Classes for a batch of inputs (rows), from the weights alone."""
+    a1 = images @ weights["w1"].T + weights["b1"]
+    y1 = 0.5 * (1 + np.tanh(0.5 * a1))
+    return np.argmax(y1 @ weights["w2"].T + weights["b2"], axis=1)
+
+
+@lru_cache(maxsize=None)
+def _trained(m1: int, epochs: int, lr: float, seed: int) -> tuple:
+    from .data import digits
+    images, labels = digits()
+    train = images[:1200], labels[:1200]
+    net = network_module().Network()
+    net.setup(images.shape[1], m1, 10, seed=seed)
+    order = np.random.default_rng(seed).permutation(len(train[0]))
+    for _ in range(epochs):
+        for i in order:
+            net.forward(train[0][i], int(train[1][i]))
+            net.backward(lr)
+    return tuple((k, getattr(net, k).copy()) for k in ("w1", "b1", "w2", "b2"))
+
+
+def trained_weights(m1: int = 32, epochs: int = 3, lr: float = 0.1, seed: int = 0) -> dict:
+    """A network trained on the first 1,200 digits; the rest are for tests."""
+    return {k: v.copy() for k, v in _trained(m1, epochs, lr, seed)}
+
+
+class LentNetwork:
+    """The grader's own network, lent to a student's attack through the worker.
+
+    Student code sees forward, backward and the weights; it cannot change
+    them: any attempt is recorded (and refused), and so is backward(lr != 0).
+    """
+
+    methods = ("forward", "backward")
+    attributes = ("w1", "b1", "w2", "b2")
+
+    def __init__(self, weights: dict, y_shape=None):
+        object.__setattr__(self, "_net", make_network(weights))
+        object.__setattr__(self, "_y_shape", y_shape)
+        object.__setattr__(self, "tampered", [])
+        object.__setattr__(self, "calls", 0)
+
+    def forward(self, y0, t):
+        object.__setattr__(self, "calls", self.calls + 1)
+        if not isinstance(y0, np.ndarray) or y0.dtype.kind not in "fiu" or y0.shape != self._net.w1.shape[1:]:
+            raise TypeError(f"forward expects y0 as a float array of shape {self._net.w1.shape[1:]}")
+        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) \
+                or not 0 <= int(t) < self._net.w2.shape[0]:
+            raise TypeError("forward expects t as an int class index")
+        return self._net.forward(y0.astype(np.float64), int(t))
+
+    def backward(self, lr=0.0):
+        if not hasattr(self._net, "y2"):
+            raise RuntimeError("call forward before backward")
+        if not isinstance(lr, (int, float, np.integer, np.floating)) or float(lr) != 0.0:
+            self.tampered.append(f"backward(lr={lr!r})")
+            lr = 0.0
+        return self._net.backward(0.0)
+
+    def __getattr__(self, name):
+        if name in LentNetwork.attributes:
+            return getattr(object.__getattribute__(self, "_net"), name).copy()
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        self.tampered.append(f"set {name}")

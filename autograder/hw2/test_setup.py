@@ -1,0 +1,56 @@
+"""setup(M0, M1, N, seed): w1 (M1, M0), b1 (M1,), w2 (N, M1), b2 (N,), float64, finite."""
+
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from autograder.engine.checks import Feedback
+
+from .support import HIDDEN, SMALL, student_network, student_weights
+
+
+def _weights_after_setup(student, sizes, seed=0):
+    net = student_network(student, sizes, seed=seed)
+    return student_weights(student, net, sizes)
+
+
+@weight(4)
+@number("1.1")
+@tags("setup")
+@visibility("visible")
+def test_shapes_dtype_finite(student):
+    """setup: w1, b1, w2, b2 have the contract's shapes, float64, finite (M0=7, M1=5, N=3)"""
+    _weights_after_setup(student, SMALL)
+
+
+@weight(3)
+@number("1.2")
+@tags("setup")
+@visibility("visible")
+def test_symmetry_and_seed(student):
+    """setup: weights break symmetry, and the same seed gives the same weights"""
+    first = _weights_after_setup(student, SMALL, seed=3)
+    for key in ("w1", "w2"):
+        if np.all(first[key] == first[key].flat[0]):
+            raise Feedback(f"setup: every entry of {key} is {first[key].flat[0]:g}: the hidden units would "
+                           f"all learn the same thing. Initialise {key} with small random values.")
+    again = _weights_after_setup(student, SMALL, seed=3)
+    for key in ("w1", "b1", "w2", "b2"):
+        if not np.array_equal(first[key], again[key]):
+            raise Feedback(f"setup: two calls with seed=3 gave different {key}. Make your random numbers "
+                           f"depend only on seed, e.g. rng = np.random.default_rng(seed).")
+
+
+@weight(3)
+@number("1.3")
+@tags("setup")
+@visibility("after_published")
+def test_other_sizes_and_seeds(student):
+    """setup: shapes and reproducibility at the digits' size (M0=64, M1=13, N=10), other seeds"""
+    for seed in (1, 12345):
+        first = _weights_after_setup(student, HIDDEN, seed=seed)
+        again = _weights_after_setup(student, HIDDEN, seed=seed)
+        for key in first:
+            if not np.array_equal(first[key], again[key]):
+                raise Feedback(f"setup: two calls with seed={seed} gave different {key}.")
+        if np.all(first["w1"] == first["w1"].flat[0]):
+            raise Feedback("setup: every entry of w1 is the same: initialise it with small random values.")
