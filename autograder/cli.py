@@ -31,6 +31,21 @@ def cmd_build(args) -> int:
     return 0
 
 
+def cmd_simulate(args) -> int:
+    import tempfile
+    from .engine.bundle import build_autograder_zip
+    from .engine.report import print_results
+    from .engine.simulate import simulate
+    out = Path(tempfile.mkdtemp(prefix="autograder-dist-"))
+    zip_path = build_autograder_zip(_homework(args), out)
+    root = Path(args.root) if args.root else Path(tempfile.mkdtemp(prefix="autograder-root-"))
+    print(f"built {zip_path}; grading {args.submission} in AUTOGRADER_ROOT={root}", file=sys.stderr)
+    results = simulate(zip_path, Path(args.submission), root)
+    print_results(results)
+    print(f"results.json: {root / 'results' / 'results.json'}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
     parser.add_argument("--homework", default=str(HOMEWORK), help="the homework's folder (default: hw2)")
@@ -46,6 +61,12 @@ def main(argv=None) -> int:
     build = sub.add_parser("build", help="write dist/autograder.zip (and the handout) for Gradescope")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.set_defaults(run=cmd_build)
+
+    simulate = sub.add_parser("gradescope", help="run Gradescope's whole flow here on one submission "
+                              "(build the zip, setup.sh, run_autograder) and print the scores")
+    simulate.add_argument("submission", help="the folder holding the student's files")
+    simulate.add_argument("--root", default=None, help="AUTOGRADER_ROOT to use (default: a new temporary folder)")
+    simulate.set_defaults(run=cmd_simulate)
 
     args = parser.parse_args(argv)
     return args.run(args)

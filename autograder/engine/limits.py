@@ -80,7 +80,7 @@ def become_subreaper() -> bool:
 
 
 def _proc_table() -> dict:
-    """pid -> (ppid, uid) for every process we can see."""
+    """pid -> (ppid, uid) for every process we can see (uid: for tests and diagnostics)."""
     table = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -113,8 +113,8 @@ def descendants(root: int, table: dict | None = None) -> list:
     return found
 
 
-def kill_tree(root: int, include_root: bool = True, uid: int | None = None, rounds: int = 20) -> None:
-    """SIGSTOP then SIGKILL every descendant of root (and every process of uid).
+def kill_tree(root: int, include_root: bool = True, rounds: int = 20) -> None:
+    """SIGSTOP then SIGKILL every descendant of root.
 
     Stopping first keeps a fork loop from outrunning us; repeated until none
     is left, since a process may fork between our look and our kill.
@@ -125,8 +125,6 @@ def kill_tree(root: int, include_root: bool = True, uid: int | None = None, roun
         targets = set(descendants(root, table))
         if include_root and root in table:
             targets.add(root)
-        if uid is not None and uid != 0:
-            targets.update(pid for pid, (_, u) in table.items() if u == uid)
         targets.discard(me)
         if not targets:
             return

@@ -106,7 +106,12 @@ class Sandbox:
             return None
 
     def shutdown(self) -> None:
-        """Kill every process the submission started (however detached), then tidy up."""
+        """Kill every process the submission started (however detached), then tidy up.
+
+        Descendants are enough: the zygote and the grader are subreapers, so
+        no orphan escapes them; and unlike killing every process of the
+        sandbox user, it leaves other gradings on the same machine alone.
+        """
         if self.control is not None:
             self.control.close()
         if self.zygote is not None:
@@ -114,10 +119,8 @@ class Sandbox:
                 self.zygote.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 pass
-            kill_tree(self.zygote.pid, uid=self.account.pw_uid if self.account else None)
-        # orphans of a dead zygote were re-parented to us (we are a subreaper)
-        kill_tree(os.getpid(), include_root=False,
-                  uid=self.account.pw_uid if self.account else None)
+            kill_tree(self.zygote.pid)
+        kill_tree(os.getpid(), include_root=False)
         shutil.rmtree(self.scratch_root, ignore_errors=True)
 
 

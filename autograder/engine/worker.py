@@ -148,11 +148,12 @@ class Server:
             for j, delta in enumerate((h, -h)):
                 moved = base.copy()
                 moved.flat[i] += delta
+                call_args = [a.copy() if type(a) is np.ndarray else a for a in args]
                 if "attr" in vary:
                     setattr(target, vary["attr"], moved)
                 else:
-                    args[vary["arg"]] = moved
-                out = self._invoke(request, args, kwargs)
+                    call_args[vary["arg"]] = moved
+                out = self._invoke(request, call_args, kwargs)
                 values[j, i] = float(out)
         if "attr" in vary:
             setattr(target, vary["attr"], base)

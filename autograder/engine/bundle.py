@@ -1,0 +1,128 @@
+"""From one source to what ships: the student handout and Gradescope's autograder.zip.
+
+The solution files carry ``# BEGIN SOLUTION`` / ``# END SOLUTION`` markers.
+Inside a function the block becomes ``raise NotImplementedError``; at module
+level (helpers) it is removed. The handout is generated, never edited by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import stat
+import zipfile
+from pathlib import Path
+
+BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
+END = re.compile(r"^\s*# END SOLUTION\s*$")
+PROJECT = Path(__file__).resolve().parents[2]
+EXCLUDE_DIRS = {"__pycache__", ".pytest_cache"}
+
+
+class MarkerError(ValueError):
+    pass
+
+
+def strip_solution(source: str, filename: str = "<source>") -> str:
+    out, inside, indent, start = [], False, "", 0
+    for number, line in enumerate(source.splitlines(keepends=True), 1):
+        if not inside and BEGIN.match(line):
+            inside, indent, start = True, BEGIN.match(line).group(1), number
+            if indent:
+                out.append(f"{indent}raise NotImplementedError  # your code here\n")
+            continue
+        if inside and END.match(line):
+            inside = False
+            continue
+        if END.match(line):
+            raise MarkerError(f"{filename}:{number}: END SOLUTION without BEGIN")
+        if not inside:
+            out.append(line)
+    if inside:
+        raise MarkerError(f"{filename}:{start}: BEGIN SOLUTION without END")
+    text = "".join(out)
+    return re.sub(r"\n{4,}", "\n\n\n", text)
+
+
+def handout_files(homework) -> dict:
+    """name -> generated text, for every file students submit."""
+    return {name: strip_solution((homework.solution / name).read_text(), name) for name in homework.files}
+
+
+def handout_drift(homework) -> list:
+    """Files of the committed handout that differ from what the solution generates."""
+    drift = []
+    for name, text in handout_files(homework).items():
+        path = homework.handout / name
+        if not path.exists() or path.read_text() != text:
+            drift.append(name)
+    return drift
+
+
+def write_handout(homework) -> list:
+    written = []
+    for name, text in handout_files(homework).items():
+        path = homework.handout / name
+        if not path.exists() or path.read_text() != text:
+            path.write_text(text)
+        written.append(path)
+    return written
+
+
+def _add_tree(archive: zipfile.ZipFile, folder: Path, arcroot: str, skip=()) -> None:
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in EXCLUDE_DIRS)
+        for name in sorted(files):
+            path = Path(root) / name
+            rel = path.relative_to(folder)
+            if any(str(rel).startswith(s) for s in skip) or name.endswith(".pyc"):
+                continue
+            _add_file(archive, path, f"{arcroot}/{rel}" if arcroot else str(rel))
+
+
+def _add_file(archive: zipfile.ZipFile, path: Path, arcname: str, data: bytes | None = None) -> None:
+    info = zipfile.ZipInfo(arcname, date_time=(2024, 1, 1, 0, 0, 0))
+    executable = data is None and os.access(path, os.X_OK)
+    info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data if data is not None else path.read_bytes())
+
+
+def collect_manifest(homework) -> list:
+    """Every test with its number and max_score, collected without running anything."""
+    import pytest
+
+    from .plugin import GradescopePlugin, manifest_of
+
+    plugin = GradescopePlugin()
+    with open(os.devnull, "w") as sink:
+        import contextlib
+        with contextlib.redirect_stdout(sink):
+            code = pytest.main([str(homework.suite), "--collect-only", "-q", "-p", "no:cacheprovider",
+                                "--rootdir", str(homework.suite), "-c", os.devnull], plugins=[plugin])
+    if code != 0 or plugin.collection_errors:
+        raise RuntimeError("the grading suite does not collect cleanly:\n" + "\n".join(plugin.collection_errors))
+    return manifest_of(plugin.build())
+
+
+def build_autograder_zip(homework, out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "autograder.zip"
+    manifest = collect_manifest(homework)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name in ("setup.sh", "run_autograder", "requirements.txt"):
+            _add_file(archive, PROJECT / name, name)
+        _add_file(archive, PROJECT / "manifest.json", "manifest.json",
+                  json.dumps(manifest, indent=1).encode())
+        _add_tree(archive, PROJECT / "autograder", "autograder")
+        _add_tree(archive, homework.solution, homework.solution.name)
+    target.write_bytes(buf.getvalue())
+    return target
+
+
+def build(homework, out: Path) -> list:
+    written = write_handout(homework)
+    return [*written, build_autograder_zip(homework, out)]

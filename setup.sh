@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Gradescope runs this once, as root, in /autograder/source, when it builds the image.
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON="${PYTHON:-python3}"
+
+"$PYTHON" -m pip install --disable-pip-version-check --no-cache-dir -q -r requirements.txt
+
+# Student code runs as this unprivileged user (see README, "Security model").
+if [ "$(id -u)" = 0 ] && ! id -u autograder-student >/dev/null 2>&1; then
+    useradd --system --no-create-home --shell /usr/sbin/nologin autograder-student
+fi
+
+# The tests, the reference solution and the data are root's alone.
+chmod -R go-rwx "$(pwd)"

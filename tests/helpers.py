@@ -1,0 +1,15 @@
+"""Small helpers the project's tests share."""
+
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+
+
+def stage_scores(results) -> dict:
+    from autograder.engine.report import stage_totals
+    return dict(stage_totals(results))
+
+
+def solution_files(homework) -> dict:
+    return {name: (homework.solution / name).read_text() for name in homework.files}
