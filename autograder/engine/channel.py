@@ -1,14 +1,14 @@
-"""Plain data over a socket: JSON headers and NumPy arrays as .npy frames.
+"""Plain data over a socket: JSON headers and NumPy arrays as raw numeric frames.
 
 Never pickle: whatever the student's process sends is decoded here into
-JSON values and real ``np.ndarray``/NumPy scalars made by ``np.load`` with
-``allow_pickle=False``, so no object of the student's can reach the grader.
+JSON values and real ``np.ndarray``/NumPy scalars rebuilt from bytes with
+``np.frombuffer`` (numeric dtypes only), so no object of the student's can
+reach the grader.
 Both ends use this module; only the grader side trusts nothing it reads.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import socket
@@ -93,10 +93,16 @@ def safe_repr(obj) -> str:
     return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "..."
 
 
-def _npy_bytes(array: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    np.save(buf, array, allow_pickle=False)
-    return buf.getvalue()
+SIMPLE_KINDS = "biufc"  # bool, int, unsigned, float, complex: plain bytes, nothing to execute
+
+
+def _array_frame(array: np.ndarray) -> tuple:
+    """(header, bytes) of a plain numeric array: dtype string, shape, C-order data."""
+    if array.dtype.kind not in SIMPLE_KINDS or array.dtype.fields is not None:
+        raise TypeError(f"arrays of dtype {array.dtype} are not carried")
+    if not array.flags.c_contiguous:
+        array = array.copy(order="C")  # (np.ascontiguousarray would make a 0-d array 1-d)
+    return {"dtype": array.dtype.str, "shape": list(array.shape)}, array.tobytes()
 
 
 def encode(value, frames: list, depth: int = 0):
@@ -116,22 +122,23 @@ def encode(value, frames: list, depth: int = 0):
         return {"__remote__": value.name, "methods": value.methods, "attributes": value.attributes}
     if isinstance(value, np.ndarray):
         try:
-            plain = np.asarray(value).view(np.ndarray) if t is not np.ndarray else value
-            if plain.dtype.hasobject:
-                raise TypeError("object array")
-            frames.append(_npy_bytes(np.ascontiguousarray(plain)))
-        except BaseException:  # noqa: BLE001
+            plain = value if t is np.ndarray else np.asarray(value).view(np.ndarray)
+            header, data = _array_frame(plain)
+        except BaseException:  # noqa: BLE001 - a hostile subclass may raise anything
             return {"__other__": type_name(value), "repr": safe_repr(value)}
-        out = {"__nd__": len(frames) - 1}
+        frames.append(data)
+        header["__nd__"] = len(frames) - 1
         if t is not np.ndarray:
-            out["subclass"] = type_name(value)
-        return out
+            header["subclass"] = type_name(value)
+        return header
     if isinstance(value, np.generic) and t.__module__ == "numpy":
         try:
-            frames.append(_npy_bytes(np.asarray(value)))
+            header, data = _array_frame(np.asarray(value))
         except BaseException:  # noqa: BLE001
             return {"__other__": type_name(value), "repr": safe_repr(value)}
-        return {"__npscalar__": len(frames) - 1}
+        frames.append(data)
+        header["__npscalar__"] = len(frames) - 1
+        return header
     if t is list or t is tuple:
         items = [encode(v, frames, depth + 1) for v in value[:100_000]]
         return items if t is list else {"__tuple__": items}
@@ -149,11 +156,22 @@ def encode(value, frames: list, depth: int = 0):
     return {"__other__": type_name(value), "repr": safe_repr(value)}
 
 
-def _load_npy(data: bytes):
+def _load_array(data: dict, frames: list, key: str) -> np.ndarray:
+    """A fresh, writable array from a frame, after checking dtype, shape and size agree."""
     try:
-        return np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as exc:  # noqa: BLE001
-        raise ChannelError(f"bad array frame: {exc}") from None
+        dtype = np.dtype(str(data["dtype"]))
+        shape = tuple(int(n) for n in data["shape"])
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ChannelError(f"bad array header: {exc}") from None
+    if dtype.kind not in SIMPLE_KINDS or dtype.fields is not None or any(n < 0 for n in shape) or len(shape) > 32:
+        raise ChannelError("array of a dtype or shape the channel does not carry")
+    raw = frames[data[key]]
+    count = 1
+    for n in shape:
+        count *= n
+    if count * dtype.itemsize != len(raw):
+        raise ChannelError("array frame size does not match its shape")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
 def decode(data, frames: list, resolve=None, depth: int = 0):
@@ -173,13 +191,11 @@ def decode(data, frames: list, resolve=None, depth: int = 0):
         raise ChannelError("unexpected JSON value")
     try:
         if "__nd__" in data:
-            array = _load_npy(frames[data["__nd__"]])
-            if not isinstance(array, np.ndarray):
-                raise ChannelError("array frame is not an array")
+            array = _load_array(data, frames, "__nd__")
             return ForeignArray(array, data["subclass"]) if "subclass" in data else array
         if "__npscalar__" in data:
-            array = _load_npy(frames[data["__npscalar__"]])
-            if not isinstance(array, np.ndarray) or array.shape != ():
+            array = _load_array(data, frames, "__npscalar__")
+            if array.shape != ():
                 raise ChannelError("scalar frame is not a scalar")
             return array[()]
         if "__float__" in data:

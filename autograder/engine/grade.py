@@ -32,6 +32,9 @@ class SubmissionFixtures:
     def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits):
         self.homework, self.submission, self.plugin, self.limits = homework, submission, plugin, limits
         self.sandbox: Sandbox | None = None
+
+    def pytest_sessionstart(self, session):
+        self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
         self.students: list = []
 
     @pytest.fixture(scope="session")

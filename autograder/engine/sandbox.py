@@ -38,6 +38,7 @@ class Sandbox:
         self.scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
         os.chmod(self.scratch_root, 0o711)
         become_subreaper()
+        self._start_zygote()  # its NumPy import overlaps with the grader's own start-up
 
     @property
     def isolation(self) -> str:

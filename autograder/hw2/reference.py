@@ -61,20 +61,33 @@ def predict(weights: dict, images: np.ndarray) -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def _trained(m1: int, epochs: int, lr: float, seed: int) -> tuple:
+    """Mini-batch SGD, vectorised: the same network, trained in a few milliseconds."""
     from .data import digits
     images, labels = digits()
-    train = images[:1200], labels[:1200]
+    x, t = images[:1200], labels[:1200]
     net = network_module().Network()
     net.setup(images.shape[1], m1, 10, seed=seed)
-    order = np.random.default_rng(seed).permutation(len(train[0]))
+    w = {k: getattr(net, k).copy() for k in ("w1", "b1", "w2", "b2")}
+    rng = np.random.default_rng(seed)
+    onehot = np.eye(10)[t]
     for _ in range(epochs):
-        for i in order:
-            net.forward(train[0][i], int(train[1][i]))
-            net.backward(lr)
-    return tuple((k, getattr(net, k).copy()) for k in ("w1", "b1", "w2", "b2"))
+        order = rng.permutation(len(x))
+        for batch in np.array_split(order, len(x) // 10):
+            xb = x[batch]
+            y1 = 0.5 * (1 + np.tanh(0.5 * (xb @ w["w1"].T + w["b1"])))
+            a2 = y1 @ w["w2"].T + w["b2"]
+            y2 = np.exp(a2 - a2.max(axis=1, keepdims=True))
+            y2 /= y2.sum(axis=1, keepdims=True)
+            da2 = (y2 - onehot[batch]) / len(batch)
+            da1 = (da2 @ w["w2"]) * y1 * (1 - y1)
+            w["w2"] -= lr * da2.T @ y1
+            w["b2"] -= lr * da2.sum(axis=0)
+            w["w1"] -= lr * da1.T @ xb
+            w["b1"] -= lr * da1.sum(axis=0)
+    return tuple(w.items())
 
 
-def trained_weights(m1: int = 32, epochs: int = 3, lr: float = 0.1, seed: int = 0) -> dict:
+def trained_weights(m1: int = 32, epochs: int = 8, lr: float = 2.0, seed: int = 0) -> dict:
     """A network trained on the first 1,200 digits; the rest are for tests."""
     return {k: v.copy() for k, v in _trained(m1, epochs, lr, seed)}
 

@@ -220,7 +220,7 @@ def test_budgets_hidden(student, trained, data):
         _limits_case(student, trained, data, kind, p, eps, steps, index)
 
 
-def _success_rates(student, trained, data, kind, p, eps, count=30):
+def _success_rates(student, trained, data, kind, p, eps, count=20):
     images, labels = _correct_images(trained, data, count, start=1550)
     attack = getattr(reference.attack_module(), f"{kind}_attack")
     lent, proxy = _lend(student, trained)
@@ -251,5 +251,5 @@ def test_success_rate_like_reference(student, trained, data):
         rate, reference_rate = _success_rates(student, trained, data, kind, p, eps)
         if rate < reference_rate - 0.10:
             raise Feedback(f"attack: {kind} {_pname(p)}, eps = {eps:g}, 10 steps\n  succeeded on {rate:.0%} of "
-                           f"30 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
+                           f"20 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
                            f"passes). Check the step direction, the step size 2.5 * eps / steps, and the projection.")
