@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-MAX_MESSAGE_BYTES = 256 * 1024 * 1024  # a hostile peer cannot make us buffer more
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a hostile peer cannot make the grader buffer more
 MAX_FRAMES = 10_000
 MAX_DEPTH = 32
 REPR_LIMIT = 300
@@ -161,7 +161,7 @@ def _load_array(data: dict, frames: list, key: str) -> np.ndarray:
     try:
         dtype = np.dtype(str(data["dtype"]))
         shape = tuple(int(n) for n in data["shape"])
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ChannelError(f"bad array header: {exc}") from None
     if dtype.kind not in SIMPLE_KINDS or dtype.fields is not None or any(n < 0 for n in shape) or len(shape) > 32:
         raise ChannelError("array of a dtype or shape the channel does not carry")
@@ -217,9 +217,13 @@ def decode(data, frames: list, resolve=None, depth: int = 0):
             return Opaque(data["__other__"], data.get("repr", ""))
         if resolve is not None and ("__ref__" in data or "__remote__" in data):
             return resolve(data)
-    except (IndexError, KeyError, TypeError, ValueError) as exc:
+    except (IndexError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ChannelError(f"malformed value: {exc}") from None
     raise ChannelError("unknown value marker")
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not allowed in a message")
 
 
 class Channel:
@@ -274,8 +278,8 @@ class Channel:
                 raise ChannelError(f"message larger than {self.max_bytes} bytes")
             frames.append(self._read_exact(size))
         try:
-            raw = json.loads(header.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raw = json.loads(header.decode("utf-8"), parse_constant=_reject_constant)
+        except (UnicodeDecodeError, ValueError, RecursionError) as exc:
             raise ChannelError(f"message header is not JSON: {exc}") from None
         if not isinstance(raw, dict):
             raise ChannelError("message is not an object")

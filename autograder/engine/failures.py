@@ -64,6 +64,14 @@ class MissingFile(StudentFailure):
     pass
 
 
+def fresh(failure: StudentFailure) -> StudentFailure:
+    """The same failure as a new instance, with no traceback of its own yet."""
+    new = failure.__class__.__new__(failure.__class__)
+    BaseException.__init__(new, *failure.args)
+    new.__dict__.update(failure.__dict__)
+    return new
+
+
 def describe_status(status) -> str:
     if status is None:
         return "the process ended unexpectedly"

@@ -72,6 +72,8 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
             "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull]
     if quiet:
         args += ["-q", "--no-header", "--tb=no", "-p", "no:terminalreporter"]
+    else:
+        args += ["--tb=short"]
     sink = io.StringIO()
     try:
         if quiet:

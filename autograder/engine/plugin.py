@@ -11,13 +11,10 @@ traceback (which goes to the staff-only log instead).
 
 from __future__ import annotations
 
-import json
 import time
-import traceback
 
 import pytest
 
-from .failures import StudentFailure
 from .output import clean_text
 from .results import Results, TestResult
 
@@ -54,7 +51,7 @@ class GradescopePlugin:
             if callspec:
                 try:
                     named = doc.format(**callspec.params)
-                except (KeyError, IndexError, ValueError):
+                except Exception:  # noqa: BLE001 - a docstring is not a format string after all
                     named = doc
                 doc = named if named != doc else f"{doc} [{callspec.id}]"
             self.meta[item.nodeid] = {
@@ -99,13 +96,13 @@ class GradescopePlugin:
         previous = self.outcomes.get(item.nodeid)
         if report.when == "call" and report.passed:
             score = weight if partial is None else _clamp(partial, weight)
-            self.outcomes[item.nodeid] = (score, "")
+            self.outcomes[item.nodeid] = (score, "", False)
         elif report.failed or report.skipped:
-            if previous is not None and previous[0] is not None and previous[0] < weight:
+            if previous is not None and previous[2]:
                 return  # keep the first failure (a teardown error after a failed call)
             score = 0.0 if partial is None else _clamp(partial, weight)
             self.outcomes[item.nodeid] = (min(score, weight) if report.when == "call" else 0.0,
-                                          self._explain(item, call, report))
+                                          self._explain(item, call, report), True)
 
     def _explain(self, item, call, report) -> str:
         if report.skipped:
@@ -113,8 +110,7 @@ class GradescopePlugin:
             return f"This test did not run ({clean_text(str(reason), 500)}), so it earns no points."
         exc = call.excinfo.value if call.excinfo is not None else None
         if isinstance(exc, AssertionError):
-            text = str(exc) if not isinstance(exc, StudentFailure) else str(exc)
-            return clean_text(text, 20_000) or "The check failed."
+            return clean_text(str(exc), 20_000) or "The check failed."
         self.log(f"internal error in {item.nodeid}:\n{report.longreprtext}")
         return INTERNAL_ERROR
 
@@ -125,17 +121,18 @@ class GradescopePlugin:
     def build(self) -> Results:
         tests = []
         for nodeid, meta in self.meta.items():
-            score, output = self.outcomes.get(nodeid, (None, "This test did not run, so it earns no points."))
-            score = score or 0.0
-            if meta["hide"] and score < meta["weight"]:
+            score, output, failed = self.outcomes.get(
+                nodeid, (0.0, "This test did not run, so it earns no points.", True))
+            if meta["hide"] and failed:
                 output = str(meta["hide"])
-            tests.append(_result(meta, score, output))
+            tests.append(_result(meta, score, output, failed))
         present = {t.number for t in tests}
         for entry in self.manifest:
             if entry["number"] not in present and (not self.visible_only or entry["visibility"] == "visible"):
                 tests.append(_result(dict(entry, weight=entry["max_score"]), 0.0,
-                                     "This test could not be run, so it earns no points."))
-        tests.sort(key=lambda t: [int(p) if p.isdigit() else p for p in t.number.replace(":", ".").split(".")])
+                                     "This test could not be run, so it earns no points.", True))
+        tests.sort(key=lambda t: [(0, int(p), "") if p.isdigit() else (1, 0, p)
+                                  for p in t.number.replace(":", ".").split(".")])
         notes = list(self.notes)
         if self.collection_errors:
             self.log("collection errors:\n" + "\n".join(self.collection_errors))
@@ -155,11 +152,12 @@ def _clamp(value, weight: float) -> float:
     return max(0.0, min(weight, value))
 
 
-def _result(meta: dict, score: float, output: str) -> TestResult:
+def _result(meta: dict, score: float, output: str, failed: bool) -> TestResult:
     weight = float(meta["weight"])
     score = round(score, 6)
+    failed = failed or score < weight - 1e-9
     return TestResult(name=meta["name"], number=meta["number"], score=score, max_score=weight,
-                      status="passed" if score >= weight - 1e-9 else "failed",
+                      status="failed" if failed else "passed",
                       tags=list(meta["tags"]), visibility=meta["visibility"], output=output)
 
 
@@ -168,9 +166,3 @@ def manifest_of(results: Results) -> list:
     return [{"name": t.name, "number": t.number, "max_score": t.max_score, "tags": t.tags,
              "visibility": t.visibility} for t in results.tests]
 
-
-def format_traceback(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-
-
-__all__ = ["GradescopePlugin", "manifest_of", "json", "format_traceback"]

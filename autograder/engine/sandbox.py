@@ -139,11 +139,16 @@ class WorkerProcess:
         return status
 
 
+def _key(target, method) -> str:
+    path = target.path if isinstance(target, Handle) else str(target)
+    return f"{path}.{method}" if method else path
+
+
 class Handle:
     """An object living in the worker, e.g. the student's Network."""
 
-    def __init__(self, name: str, generation: int):
-        self.name, self.generation = name, generation
+    def __init__(self, name: str, generation: int, path: str):
+        self.name, self.generation, self.path = name, generation, path
 
 
 class Student:
@@ -162,6 +167,7 @@ class Student:
         self.counter = 0
         self.remotes: dict = {}
         self.timed_out: dict = {}   # function label -> seconds, so a hang costs time once
+        self.hung: dict = {}        # "module:Class.method" -> (label, seconds), seen by batches too
         self.output_log: list = []
 
     # -- lifecycle ------------------------------------------------------------
@@ -181,7 +187,8 @@ class Student:
         if file in self.missing:
             raise F.MissingFile(self.missing[file])
         if module in self.import_failures:
-            raise self.import_failures[module]
+            # a fresh copy each time: re-raising one instance would grow its traceback test after test
+            raise F.fresh(self.import_failures[module]) from None
         self._worker()
         if module in self.imported:
             return
@@ -244,8 +251,8 @@ class Student:
         name = f"obj{self.counter}"
         frames: list = []
         request = self._call_request(path, None, args, kwargs, frames, store=name, discard=True)
-        self._round_trip(request, frames, label or path.replace(":", "."))
-        return Handle(name, self.generation)
+        self._round_trip(request, frames, label or path.replace(":", "."), keys=[_key(path, None)])
+        return Handle(name, self.generation, path)
 
     def call(self, target, method: str | None, *args, label: str | None = None,
              seconds: float | None = None, echo_args: bool = False, **kwargs):
@@ -254,7 +261,7 @@ class Student:
         self._import(target)
         frames: list = []
         request = self._call_request(target, method, args, kwargs, frames, echo_args=echo_args)
-        reply = self._round_trip(request, frames, label, seconds)
+        reply = self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])
         return (reply["value"], reply.get("mutated", [])) if echo_args else reply["value"]
 
     def get(self, target, name: str, label: str | None = None):
@@ -274,7 +281,8 @@ class Student:
             self._import(call[0])
         frames: list = []
         requests = [self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
-        return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds)["value"]
+        keys = sorted({_key(t, m) for t, m, *_ in calls})
+        return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds, keys)["value"]
 
     def probe(self, target, method: str, args, vary: dict, h: float, label: str,
               seconds: float | None = None):
@@ -283,7 +291,7 @@ class Student:
         frames: list = []
         request = self._call_request(target, method, args, {}, frames, vary=vary, h=h)
         request["op"] = "probe"
-        return self._round_trip(request, frames, label, seconds)["value"]
+        return self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])["value"]
 
     @staticmethod
     def _label(target, method) -> str:
@@ -293,10 +301,16 @@ class Student:
         return str(method)
 
     # -- the round trip ---------------------------------------------------------
-    def _round_trip(self, request: dict, frames: list, label: str, seconds: float | None = None) -> dict:
+    def _round_trip(self, request: dict, frames: list, label: str, seconds: float | None = None,
+                    keys=()) -> dict:
+        """Send, answer callbacks, receive. `keys` name the student functions the request runs:
+        one that hung before fails at once, and a lone one that hangs now is remembered."""
         seconds = seconds or self.call_seconds
         if label in self.timed_out:
             raise F.TimedOut(label, self.timed_out[label], earlier=True)
+        for key in keys:
+            if key in self.hung:
+                raise F.TimedOut(*self.hung[key], earlier=True)
         worker = self._worker()
         channel = worker.channel
         channel.deadline = time.monotonic() + seconds
@@ -310,6 +324,8 @@ class Student:
                 break
         except (TimeoutError, socket.timeout):
             self.timed_out[label] = seconds
+            if len(keys) == 1:
+                self.hung[keys[0]] = (label, seconds)
             self._retire()
             raise F.TimedOut(label, seconds) from None
         except (ChannelError, OSError, BrokenPipeError) as exc:

@@ -38,7 +38,9 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         os.dup2(devnull, 0)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
-        keep = {0, 1, 2, sock_fd}
+        sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
+        path_fds = _open_import_paths()
+        keep = {0, 1, 2, sock_fd, *path_fds.values()}
         for fd in map(int, os.listdir("/proc/self/fd")):
             if fd not in keep:
                 try:
@@ -50,10 +52,10 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         limits.apply_rlimits(request["limits"])
         if request.get("uid") is not None:
             limits.drop_privileges(request["uid"], request["gid"])
+            _reach_import_paths(path_fds)
         os.environ.clear()
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-        sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
         for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
             if name not in ("autograder.engine.worker", "autograder.engine.channel"):
                 sys.modules.pop(name, None)
@@ -64,6 +66,37 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         pass
     finally:
         os._exit(0)
+
+
+def _open_import_paths() -> dict:
+    """Directory fds for every import path, opened while we may still read them."""
+    fds = {}
+    for path in sys.path:
+        if path and os.path.isdir(path) and path not in fds:
+            try:
+                fds[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+            except OSError:
+                pass
+    return fds
+
+
+def _reach_import_paths(fds: dict) -> None:
+    """After the user switch, reach import paths whose parents the sandbox user may not
+    search (an interpreter under /root, say) through /proc/self/fd: the files stay
+    read-only and nothing else of the parents is exposed."""
+    moved = {p: f"/proc/self/fd/{fd}" for p, fd in fds.items() if not os.access(p, os.R_OK | os.X_OK)}
+    if not moved:
+        return
+    sys.path[:] = [moved.get(p, p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        paths = getattr(module, "__path__", None)
+        if isinstance(paths, list):
+            for i, entry in enumerate(paths):
+                for old, new in moved.items():
+                    if isinstance(entry, str) and (entry == old or entry.startswith(old + os.sep)):
+                        paths[i] = new + entry[len(old):]
+                        break
+    sys.path_importer_cache.clear()
 
 
 def main(control_fd: int) -> None:
