@@ -221,6 +221,28 @@ def test_deleting_the_source_folder_fails(gradescope, homework, make_submission)
     assert results.score == 100
 
 
+def test_network_is_cut_off(gradescope, homework, make_submission):
+    import socket
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(5)
+    server.settimeout(0.2)
+    port = server.getsockname()[1]
+    code = f"""
+        import socket
+        try:
+            socket.create_connection(("127.0.0.1", {port}), timeout=2).sendall(b"leak")
+        except OSError:
+            pass
+    """
+    results = gradescope(make_submission(at_import(homework, code)))
+    assert results.score == 100
+    if os.geteuid() == 0:
+        with pytest.raises(socket.timeout):
+            server.accept()
+    server.close()
+
+
 # -- resources ---------------------------------------------------------------------
 
 def test_fork_many_sleeping_children(gradescope, homework, make_submission, shared_dir):
