@@ -24,6 +24,11 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from .engine.selfcheck import check
+    return check(_homework(args), args.folder, include_hidden=args.all, json_path=args.json)
+
+
 def cmd_build(args) -> int:
     from .engine.bundle import build
     for path in build(_homework(args), Path(args.out)):
@@ -58,7 +63,13 @@ def main(argv=None) -> int:
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.set_defaults(run=cmd_grade)
 
-    build = sub.add_parser("build", help="write dist/autograder.zip (and the handout) for Gradescope")
+    check = sub.add_parser("check", help="students: check network.py and attack.py with the visible tests")
+    check.add_argument("folder", nargs="?", default=".", help="the folder holding your files (default: here)")
+    check.add_argument("--json", default=None, help="also write the results in Gradescope's format to this file")
+    check.add_argument("--all", action="store_true", help="staff: include the hidden tests")
+    check.set_defaults(run=cmd_check)
+
+    build = sub.add_parser("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.set_defaults(run=cmd_build)
 

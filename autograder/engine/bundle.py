@@ -77,7 +77,7 @@ def _add_tree(archive: zipfile.ZipFile, folder: Path, arcroot: str, skip=()) -> 
         for name in sorted(files):
             path = Path(root) / name
             rel = path.relative_to(folder)
-            if any(str(rel).startswith(s) for s in skip) or name.endswith(".pyc"):
+            if any(rel.parts[0] == s or str(rel) == s for s in skip) or name.endswith(".pyc"):
                 continue
             _add_file(archive, path, f"{arcroot}/{rel}" if arcroot else str(rel))
 
@@ -123,6 +123,74 @@ def build_autograder_zip(homework, out: Path) -> Path:
     return target
 
 
+def record_visible_expectations(homework) -> dict:
+    """Grade the solution on the visible tests while the reference's @recorded functions record."""
+    import numpy as np
+
+    from . import replay
+    from .grade import run_suite
+
+    replay.RECORDING = {}
+    try:
+        results = run_suite(homework, str(homework.solution), visible_only=True)
+        table = replay.RECORDING
+    finally:
+        replay.RECORDING = None
+    if results.score < results.max_score:
+        failed = [t.number for t in results.tests if t.status != "passed"]
+        raise RuntimeError(f"the solution fails visible tests {failed}: not building a handout")
+    table["__numpy__"] = np.__version__
+    return table
+
+
+def withheld_summary(manifest: list) -> dict:
+    """Per stage, how many tests are not visible and their points: never names or inputs."""
+    summary: dict = {}
+    for entry in manifest:
+        if entry["visibility"] != "visible":
+            stage = entry["tags"][0] if entry["tags"] else "other"
+            item = summary.setdefault(stage, {"tests": 0, "points": 0.0})
+            item["tests"] += 1
+            item["points"] += entry["max_score"]
+    return summary
+
+
+def build_handout_zip(homework, out: Path) -> Path:
+    """The student bundle: stubs, README, and the visible tests with recorded expectations."""
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / "handout.zip"
+    exclude = set(homework.bundle.get("exclude", []))
+    reference = homework.bundle.get("reference_module")
+    table = record_visible_expectations(homework)
+    manifest = collect_manifest(homework)
+    suite = homework.suite.name
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, text in handout_files(homework).items():
+            _add_file(archive, homework.handout / name, name, text.encode())
+        readme = homework.handout / "README.md"
+        if readme.exists():
+            _add_file(archive, readme, "README.md")
+        _add_file(archive, PROJECT / "requirements.txt", "requirements.txt")
+        package = PROJECT / "autograder"
+        for name in ("__init__.py", "__main__.py", "cli.py"):
+            _add_file(archive, package / name, f"autograder/{name}")
+        _add_tree(archive, package / "engine", "autograder/engine")
+        skip = set(exclude) | ({reference} if reference else set())
+        _add_tree(archive, homework.suite, f"autograder/{suite}", skip=tuple(sorted(skip)))
+        if reference:
+            from .replay import replay_module_source
+            names = [n for n in table if not n.startswith("__")]
+            _add_file(archive, homework.suite / reference, f"autograder/{suite}/{reference}",
+                      replay_module_source(names, "expected.json").encode())
+            _add_file(archive, homework.suite / reference, f"autograder/{suite}/expected.json",
+                      json.dumps(table).encode())
+        _add_file(archive, homework.suite, f"autograder/{suite}/withheld.json",
+                  json.dumps(withheld_summary(manifest), indent=1).encode())
+    target.write_bytes(buf.getvalue())
+    return target
+
+
 def build(homework, out: Path) -> list:
     written = write_handout(homework)
-    return [*written, build_autograder_zip(homework, out)]
+    return [*written, build_autograder_zip(homework, out), build_handout_zip(homework, out)]

@@ -16,6 +16,7 @@ class Homework(BaseModel):
     total_points: float          # what the tests' weights must add up to
     time_budget_seconds: float   # the whole suite, one submission, this machine
     call_seconds: float = 10.0   # one call into student code
+    bundle: dict = {}            # the student bundle: {"exclude": [...], "reference_module": "reference.py"}
     suite: Path = Path(".")      # set on load: the folder of the tests
     solution: Path = Path(".")
     handout: Path = Path(".")

@@ -22,12 +22,12 @@ def stage_totals(results: Results) -> "OrderedDict[str, tuple]":
     return OrderedDict((k, tuple(v)) for k, v in totals.items())
 
 
-def print_results(results: Results, console=None, show_passed: bool = True) -> None:
+def print_results(results: Results, console=None, show_passed: bool = True, title: str = "Score by test") -> None:
     from rich.console import Console
     from rich.table import Table
 
     console = console or Console()
-    table = Table(title="Score by test", show_lines=False)
+    table = Table(title=title, show_lines=False)
     table.add_column("#", justify="right")
     table.add_column("test")
     table.add_column("points", justify="right")
@@ -50,6 +50,17 @@ def print_results(results: Results, console=None, show_passed: bool = True) -> N
     if results.output:
         console.print(_escape(results.output))
     console.print(f"[bold]Total: {results.score:g} / {results.max_score:g}[/]")
+
+
+def withheld_lines(summary: dict) -> list:
+    """What a visible-only run did not include, so full marks here is not read as full marks."""
+    if not summary:
+        return []
+    tests = sum(v["tests"] for v in summary.values())
+    points = sum(v["points"] for v in summary.values())
+    parts = ", ".join(f"{stage} {v['tests']} ({v['points']:g} pts)" for stage, v in summary.items())
+    return [f"[bold yellow]Gradescope also runs {tests} hidden tests worth {points:g} points[/] "
+            f"(per stage: {parts}); they use other sizes, real images and the trained network."]
 
 
 def _escape(text: str) -> str:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.engine.replay import recorded
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -42,14 +44,35 @@ def make_network(weights: dict):
     return net
 
 
+@recorded
 def loss(weights: dict, y0, t) -> float:
     return make_network(weights).forward(np.array(y0, dtype=np.float64), int(t))
 
 
+@recorded
 def gradients(weights: dict, y0, t) -> dict:
     net = make_network(weights)
     net.forward(np.array(y0, dtype=np.float64), int(t))
     return net.backward(0.0)
+
+
+@recorded
+def loss_variant(weights: dict, y0, t, variant: str) -> float:
+    """E as the usual forward mistakes compute it, to name the mistake in feedback."""
+    y0, t = np.asarray(y0, dtype=np.float64), int(t)
+    if variant == "no_b1":
+        return loss(dict(weights, b1=np.zeros_like(weights["b1"])), y0, t)
+    if variant == "no_b2":
+        return loss(dict(weights, b2=np.zeros_like(weights["b2"])), y0, t)
+    if variant == "log_without_minus":
+        return -loss(weights, y0, t)
+    if variant == "probability":
+        return float(np.exp(-loss(weights, y0, t)))
+    if variant == "no_sigmoid":
+        a2 = weights["w2"] @ (weights["w1"] @ y0 + weights["b1"]) + weights["b2"]
+        shifted = a2 - a2.max()
+        return float(np.log(np.exp(shifted).sum()) - shifted[t])
+    raise ValueError(variant)
 
 
 def predict(weights: dict, images: np.ndarray) -> np.ndarray:
@@ -92,43 +115,20 @@ def trained_weights(m1: int = 32, epochs: int = 8, lr: float = 2.0, seed: int = 
     return {k: v.copy() for k, v in _trained(m1, epochs, lr, seed)}
 
 
-class LentNetwork:
-    """The grader's own network, lent to a student's attack through the worker.
+class ReferenceModel:
+    """The trained reference network, as a model to lend (see models.Lent)."""
 
-    Student code sees forward, backward and the weights; it cannot change
-    them: any attempt is recorded (and refused), and so is backward(lr != 0).
-    """
-
-    methods = ("forward", "backward")
-    attributes = ("w1", "b1", "w2", "b2")
-
-    def __init__(self, weights: dict, y_shape=None):
-        object.__setattr__(self, "_net", make_network(weights))
-        object.__setattr__(self, "_y_shape", y_shape)
-        object.__setattr__(self, "tampered", [])
-        object.__setattr__(self, "calls", 0)
+    def __init__(self, weights: dict):
+        self.weights = {k: np.array(v, copy=True) for k, v in weights.items()}
+        self._net = make_network(weights)
+        self.shape, self.classes = self._net.w1.shape[1:], self._net.w2.shape[0]
 
     def forward(self, y0, t):
-        object.__setattr__(self, "calls", self.calls + 1)
-        if not isinstance(y0, np.ndarray) or y0.dtype.kind not in "fiu" or y0.shape != self._net.w1.shape[1:]:
-            raise TypeError(f"forward expects y0 as a float array of shape {self._net.w1.shape[1:]}")
-        if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) \
-                or not 0 <= int(t) < self._net.w2.shape[0]:
-            raise TypeError("forward expects t as an int class index")
-        return self._net.forward(y0.astype(np.float64), int(t))
+        from .models import _check_input
+        _check_input(y0, self.shape, self.classes, t)
+        return self._net.forward(np.asarray(y0, dtype=np.float64), int(t))
 
-    def backward(self, lr=0.0):
+    def backward(self):
         if not hasattr(self._net, "y2"):
             raise RuntimeError("call forward before backward")
-        if not isinstance(lr, (int, float, np.integer, np.floating)) or float(lr) != 0.0:
-            self.tampered.append(f"backward(lr={lr!r})")
-            lr = 0.0
         return self._net.backward(0.0)
-
-    def __getattr__(self, name):
-        if name in LentNetwork.attributes:
-            return getattr(object.__getattribute__(self, "_net"), name).copy()
-        raise AttributeError(name)
-
-    def __setattr__(self, name, value):
-        self.tampered.append(f"set {name}")

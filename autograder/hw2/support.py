@@ -1,7 +1,7 @@
 """Homework 2 helpers: the student's network through the sandbox, the grader's weights, sizes.
 
 Sizes are chosen with M0, M1 and N all different so a transposed matrix shows.
-Visible tests use SMALL; hidden tests use other sizes and inputs.
+Visible tests use SMALL; hidden tests (hidden/) use other sizes and inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from autograder.engine.failures import StudentFailure
 from . import reference
 
 SMALL = (7, 5, 3)          # M0, M1, N in the visible tests
-HIDDEN = (64, 13, 10)      # hidden tests: the digits' size
 SHAPES = {"w1": ("M1", "M0"), "b1": ("M1",), "w2": ("N", "M1"), "b2": ("N",)}
 
 
@@ -72,5 +71,5 @@ def student_weights(student, net, sizes) -> dict:
     return out
 
 
-__all__ = ["Feedback", "SMALL", "HIDDEN", "SHAPES", "shape_of", "random_weights", "random_input",
+__all__ = ["Feedback", "SMALL", "SHAPES", "shape_of", "random_weights", "random_input",
            "student_network", "student_loss", "student_weights", "reference"]

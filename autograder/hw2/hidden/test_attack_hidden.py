@@ -1,0 +1,88 @@
+"""attack, hidden: images for lp_norm, the trained reference network, success rates."""
+
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from autograder.engine.checks import Feedback, as_array
+
+from .. import reference
+from ..attacks import check_limits, check_norms, check_untouched, limits_case, one_step_case, pname
+from ..models import lend
+
+
+def _correct(trained, data, count, start):
+    """Test digits (never trained on) that the trained network classifies right."""
+    images, labels = data
+    keep = np.flatnonzero(reference.predict(trained, images[start:]) == labels[start:])[:count] + start
+    return images[keep], labels[keep]
+
+
+@weight(2)
+@number("5.2")
+@tags("attack")
+@visibility("after_published")
+def test_lp_norm_images(student):
+    """attack: lp_norm of images (all entries count) for p = 1, 2, 3 and inf"""
+    rng = np.random.default_rng(61)
+    image = rng.normal(size=(8, 8))
+    color = rng.normal(size=(4, 4, 3))
+    check_norms(student, [(image, 1), (image, 2), (image, np.inf), (color, 2), (color, 3.0), (-color, np.inf)])
+
+
+@weight(3)
+@number("5.6")
+@tags("attack")
+@visibility("after_published")
+def test_budgets_on_trained_network(student, trained, data):
+    """attack: budgets, box and untouched inputs on the trained network, other eps, norms and step counts"""
+    images, labels = _correct(trained, data, 8, start=1500)
+    for i, (kind, p, eps, steps) in enumerate([("untargeted", np.inf, 0.03, 25), ("targeted", 2, 0.4, 7),
+                                               ("untargeted", 2, 2.5, 15), ("targeted", np.inf, 0.25, 3)]):
+        limits_case(student, reference.ReferenceModel(trained), images[i], int(labels[i]), kind, p, eps, steps)
+
+
+@weight(2)
+@number("5.8")
+@tags("attack")
+@visibility("after_published")
+def test_one_step_exact_on_trained_network(student, trained, data):
+    """attack: one step on the trained network, L_inf and L_2, untargeted and targeted"""
+    images, labels = _correct(trained, data, 3, start=1500)
+    for kind in ("untargeted", "targeted"):
+        one_step_case(student, reference.ReferenceModel(trained), images[1], int(labels[1]), kind, 2, 0.8)
+        one_step_case(student, reference.ReferenceModel(trained), images[2], int(labels[2]), kind, np.inf, 0.05)
+
+
+def _success_rates(student, trained, data, kind, p, eps, count=20):
+    images, labels = _correct(trained, data, count, start=1550)
+    attack = getattr(reference.attack_module(), f"{kind}_attack")
+    lent, proxy = lend(student, reference.ReferenceModel(trained))
+    classes = labels if kind == "untargeted" else (labels + 1) % 10
+    calls = [(f"attack:{kind}_attack", None, [proxy, images[i], int(classes[i]), eps], {"p": p}, False)
+             for i in range(len(images))]
+    results = student.batch(calls, label=f"{kind}_attack", seconds=60)
+    check_untouched(lent, kind)
+    student_hits, reference_hits = 0, 0
+    for i, value in enumerate(results):
+        y = as_array(value, f"the result of {kind}_attack", images[i].shape)
+        check_limits(y, images[i], eps, p, kind)
+        ref = attack(reference.make_network(trained), images[i].copy(), int(classes[i]), eps, p=p)
+        predicted = reference.predict(trained, np.stack([y, ref]))
+        success = predicted != labels[i] if kind == "untargeted" else predicted == classes[i]
+        student_hits += int(success[0])
+        reference_hits += int(success[1])
+    return student_hits / len(images), reference_hits / len(images)
+
+
+@weight(4)
+@number("5.7")
+@tags("attack")
+@visibility("after_published")
+def test_success_rate_like_reference(student, trained, data):
+    """attack: 10-step attacks on a trained network succeed about as often as the reference's"""
+    for kind, p, eps in (("untargeted", np.inf, 0.1), ("targeted", np.inf, 0.2)):
+        rate, reference_rate = _success_rates(student, trained, data, kind, p, eps)
+        if rate < reference_rate - 0.10:
+            raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}, 10 steps\n  succeeded on {rate:.0%} of "
+                           f"20 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
+                           f"passes). Check the step direction, the step size 2.5 * eps / steps, and the projection.")

@@ -1,0 +1,25 @@
+"""setup, hidden: the digits' size and other seeds."""
+
+import numpy as np
+from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+
+from autograder.engine.checks import Feedback
+
+from ..test_setup import _weights_after_setup
+from . import HIDDEN
+
+
+@weight(3)
+@number("1.3")
+@tags("setup")
+@visibility("after_published")
+def test_other_sizes_and_seeds(student):
+    """setup: shapes and reproducibility at the digits' size (M0=64, M1=13, N=10), other seeds"""
+    for seed in (1, 12345):
+        first = _weights_after_setup(student, HIDDEN, seed=seed)
+        again = _weights_after_setup(student, HIDDEN, seed=seed)
+        for key in first:
+            if not np.array_equal(first[key], again[key]):
+                raise Feedback(f"setup: two calls with seed={seed} gave different {key}.")
+        if np.all(first["w1"] == first["w1"].flat[0]):
+            raise Feedback("setup: every entry of w1 is the same: initialise it with small random values.")
