@@ -29,6 +29,30 @@ def cmd_check(args) -> int:
     return check(_homework(args), args.folder, include_hidden=args.all, json_path=args.json)
 
 
+def cmd_batch(args) -> int:
+    from .engine import batch
+    from .engine.batch_progress import BatchProgress
+    from .engine.report import write_class_reports
+    homework = _homework(args)
+    if args.targets[0] == "merge":
+        if len(args.targets) < 2:
+            raise SystemExit("batch merge: name the shard folders to merge")
+        out = batch.merge(args.targets[1:], Path(args.out))
+        runner = batch.Batch(homework, out)
+    else:
+        if len(args.targets) != 1:
+            raise SystemExit("batch: give one source (an export zip or a folder of submissions)")
+        runner = batch.Batch(homework, Path(args.out))
+        regrade = True if args.regrade == [] else (set(args.regrade) if args.regrade else None)
+        done = runner.run(args.targets[0], jobs=args.jobs, shard_spec=args.shard, regrade=regrade,
+                          progress=BatchProgress())
+        print(f"graded {len(done['graded'])}, skipped {len(done['skipped'])} already graded by this build",
+              file=sys.stderr)
+    for path in write_class_reports(runner.collected(), runner.out):
+        print(f"wrote {path}")
+    return 0
+
+
 def cmd_build(args) -> int:
     from .engine.bundle import build
     for path in build(_homework(args), Path(args.out)):
@@ -68,6 +92,16 @@ def main(argv=None) -> int:
     check.add_argument("--json", default=None, help="also write the results in Gradescope's format to this file")
     check.add_argument("--all", action="store_true", help="staff: include the hidden tests")
     check.set_defaults(run=cmd_check)
+
+    batch = sub.add_parser("batch", help="TAs: grade a class (a Gradescope export or a folder of submissions); "
+                           "'batch merge DIR...' combines shards")
+    batch.add_argument("targets", nargs="+", metavar="SRC", help="an export zip/folder, or: merge DIR [DIR...]")
+    batch.add_argument("--out", required=True, help="folder for results, grades.csv, summary.md, scores.png")
+    batch.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
+    batch.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N deterministic slices")
+    batch.add_argument("--regrade", nargs="*", default=None, metavar="ID",
+                       help="grade again even if graded by this build: all, or the named submissions")
+    batch.set_defaults(run=cmd_batch)
 
     build = sub.add_parser("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")

@@ -281,28 +281,35 @@ def test_central_difference_of_sum_of_cubes_by_hand():
     values = probe(lambda z: np.sum(z ** 3), x, h)
     # ((x+h)^3 - (x-h)^3) / 2h = 3x^2 + h^2 exactly
     by_hand = 3 * x ** 2 + h ** 2
-    numeric = gradcheck.central_difference(values, x.shape, h=h)
-    assert numeric.shape == x.shape
-    assert np.allclose(numeric, by_hand, rtol=1e-9, atol=1e-9)
+    numeric = gradcheck.central_difference(values, x.size, h=h)
+    assert numeric.shape == (x.size,)
+    assert np.allclose(numeric.reshape(x.shape), by_hand, rtol=1e-9, atol=1e-9)
 
 
 def test_central_difference_uses_the_rows_in_order():
     values = np.array([[3.0, 5.0], [1.0, 1.0]])
-    out = gradcheck.central_difference(values, (2,), h=0.5)
+    out = gradcheck.central_difference(values, 2, h=0.5)
     assert out.tolist() == [2.0, 4.0]
 
 
 def test_central_difference_default_h_on_a_vector():
     x = np.array([0.3, -0.7, 2.0, 1.1])
     values = probe(lambda z: np.sum(z ** 3), x, gradcheck.H)
-    numeric = gradcheck.central_difference(values, x.shape)
+    numeric = gradcheck.central_difference(values, x.size)
     assert gradcheck.check_gradient(3 * x ** 2, numeric).ok
 
 
 @pytest.mark.parametrize("shape", [(3, 6), (2, 5), (6,), (2, 6, 1)])
 def test_central_difference_rejects_a_wrong_probe_shape(shape):
     with pytest.raises(ValueError):
-        gradcheck.central_difference(np.zeros(shape), (2, 3))
+        gradcheck.central_difference(np.zeros(shape), 6)
+
+
+def test_sample_entries_all_of_a_small_array_and_a_fixed_sample_of_a_large_one():
+    assert gradcheck.sample_entries(10).tolist() == list(range(10))
+    big = gradcheck.sample_entries(5000, seed=3)
+    assert len(big) == gradcheck.SAMPLE == len(set(big.tolist())) and big.max() < 5000
+    assert big.tolist() == gradcheck.sample_entries(5000, seed=3).tolist()
 
 
 def test_check_gradient_passes_at_1e_9():

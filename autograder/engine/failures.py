@@ -43,6 +43,12 @@ class TimedOut(StudentFailure):
         super().__init__(text)
 
 
+class BudgetSpent(StudentFailure):
+    def __init__(self, function: str, seconds: float):
+        super().__init__(f"{function} was not called: your code has used up the {seconds:g} s it may run "
+                         f"in all (look for slow or endless loops).")
+
+
 class Crashed(StudentFailure):
     def __init__(self, function: str, status, output_tail: str = ""):
         super().__init__(f"{function} ended the process running your code: {describe_status(status)}."

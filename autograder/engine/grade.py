@@ -29,12 +29,15 @@ from .sandbox import Sandbox, Student
 class SubmissionFixtures:
     """Fixtures every homework's tests can use: the submission, behind the sandbox."""
 
-    def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits):
+    def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits,
+                 sandbox: Sandbox | None = None):
         self.homework, self.submission, self.plugin, self.limits = homework, submission, plugin, limits
-        self.sandbox: Sandbox | None = None
+        self.sandbox = sandbox
+        self.own_sandbox = sandbox is None
 
     def pytest_sessionstart(self, session):
-        self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
+        if self.sandbox is None:
+            self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
         self.students: list = []
 
     @pytest.fixture(scope="session")
@@ -57,17 +60,20 @@ class SubmissionFixtures:
             if out:
                 self.plugin.notes.append("What your code printed (cut to its start and end):\n" + out[-8000:])
         if self.sandbox is not None:
-            self.sandbox.shutdown()
+            if self.own_sandbox:
+                self.sandbox.shutdown()
+            else:
+                self.sandbox.reset()
 
 
 def run_suite(homework: Homework, submission: str, *, visible_only: bool = False,
               manifest: list | None = None, limits: Limits | None = None,
-              quiet: bool = True, extra_plugins=(), log=None) -> Results:
+              quiet: bool = True, extra_plugins=(), log=None, sandbox: Sandbox | None = None) -> Results:
     """Grade one submission; returns the results (does not write them)."""
     log = log or (lambda text: print(text, file=sys.stderr))
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
-    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits)
+    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox)
     args = [str(homework.suite), "-p", "no:cacheprovider", "--assert=plain", "-o", "python_files=test_*.py",
             "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull]
     if quiet:
@@ -83,7 +89,8 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
             pytest.main(args, plugins=[plugin, fixtures, *extra_plugins])
     finally:
         fixtures.close()
-        kill_tree(os.getpid(), include_root=False)
+        if sandbox is None:
+            kill_tree(os.getpid(), include_root=False)
     if quiet and "error" in sink.getvalue().lower() and plugin.collection_errors:
         log(sink.getvalue()[-4000:])
     results = plugin.results or plugin.build()

@@ -24,6 +24,7 @@ PR_SET_CHILD_SUBREAPER = 36
 @dataclass(frozen=True)
 class Limits:
     call_seconds: float = 10.0         # wall clock for one call, kept by the grader
+    total_seconds: float = 300.0       # wall clock for all calls into one submission
     cpu_seconds: int = 60              # CPU time of one worker process
     memory_bytes: int = 1536 << 20     # address space of one worker process
     file_bytes: int = 16 << 20         # largest file the student may write

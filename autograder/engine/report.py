@@ -66,3 +66,108 @@ def withheld_lines(summary: dict) -> list:
 def _escape(text: str) -> str:
     from rich.markup import escape
     return escape(text)
+
+
+# -- a whole class ---------------------------------------------------------------
+
+def _first_line(text: str) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    import re
+    return re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", line)[:160]  # numbers vary; the message is what repeats
+
+
+def write_grades_csv(graded: list, path) -> None:
+    """One row per submission: id, submitters, total, each stage, each test."""
+    import csv
+    tests = sorted({(t.number, t.name) for _, r in graded for t in r.tests},
+                   key=lambda nt: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in nt[0].split(".")])
+    stages = list(dict.fromkeys(stage_of(t) for _, r in graded for t in r.tests))
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "names", "emails", "sids", "total", *stages, *(f"{n} {name}" for n, name in tests)])
+        for submission, results in graded:
+            by_stage = stage_totals(results)
+            by_test = {t.number: t.score for t in results.tests}
+            writer.writerow([submission.id, "; ".join(s.name for s in submission.submitters),
+                             "; ".join(s.email for s in submission.submitters),
+                             "; ".join(s.sid for s in submission.submitters), f"{results.score:g}",
+                             *(f"{by_stage.get(s, (0, 0))[0]:g}" for s in stages),
+                             *(f"{by_test[n]:g}" if n in by_test else "" for n, _ in tests)])
+
+
+def class_statistics(graded: list) -> dict:
+    import statistics
+    totals = [r.score for _, r in graded]
+    tests: dict = {}
+    failures: dict = {}
+    for _, results in graded:
+        for t in results.tests:
+            entry = tests.setdefault(t.number, {"name": t.name, "passed": 0, "count": 0, "max": t.max_score})
+            entry["count"] += 1
+            entry["passed"] += t.status == "passed"
+            if t.status != "passed" and t.output:
+                key = (t.number, _first_line(t.output))
+                failures[key] = failures.get(key, 0) + 1
+    return {
+        "count": len(totals),
+        "mean": statistics.fmean(totals) if totals else 0.0,
+        "median": statistics.median(totals) if totals else 0.0,
+        "stdev": statistics.pstdev(totals) if totals else 0.0,
+        "min": min(totals, default=0.0), "max": max(totals, default=0.0),
+        "full_marks": sum(1 for _, r in graded if r.score >= r.max_score - 1e-9),
+        "tests": tests,
+        "failures": sorted(failures.items(), key=lambda kv: -kv[1]),
+        "top": graded[0][1].max_score if graded else 0.0,
+    }
+
+
+def write_summary_md(graded: list, path, extra_sections=()) -> dict:
+    stats = class_statistics(graded)
+    lines = ["# Class summary", "",
+             f"{stats['count']} submissions graded; total out of {stats['top']:g}.", "",
+             "| mean | median | std | min | max | full marks |", "|---|---|---|---|---|---|",
+             f"| {stats['mean']:.2f} | {stats['median']:.2f} | {stats['stdev']:.2f} | {stats['min']:g} | "
+             f"{stats['max']:g} | {stats['full_marks']} |", "",
+             "## Pass rate of every test", "", "| # | test | pass rate |", "|---|---|---|"]
+    for number, t in sorted(stats["tests"].items(),
+                            key=lambda kv: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in kv[0].split(".")]):
+        lines.append(f"| {number} | {t['name']} | {t['passed'] / max(1, t['count']):.0%} |")
+    lines += ["", "## Most common failure messages", "", "| # | message (numbers as #) | submissions |",
+              "|---|---|---|"]
+    for (number, message), count in stats["failures"][:20]:
+        lines.append(f"| {number} | {message.replace('|', '/')} | {count} |")
+    for section in extra_sections:
+        lines += ["", *section]
+    from pathlib import Path
+    Path(path).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return stats
+
+
+def write_scores_png(graded: list, path) -> None:
+    """A histogram of totals and the pass rate of every test."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stats = class_statistics(graded)
+    totals = [r.score for _, r in graded]
+    numbers = sorted(stats["tests"], key=lambda n: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in n.split(".")])
+    rates = [stats["tests"][n]["passed"] / max(1, stats["tests"][n]["count"]) for n in numbers]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1, 2]})
+    left.hist(totals, bins=20, range=(0, stats["top"] or 1), color="#4a7ab5", edgecolor="white")
+    left.set(title=f"Totals ({len(totals)} submissions)", xlabel="score", ylabel="submissions")
+    right.bar(range(len(numbers)), rates, color="#5a9e6f")
+    right.set_xticks(range(len(numbers)), numbers, rotation=90, fontsize=7)
+    right.set(title="Pass rate per test", ylim=(0, 1), ylabel="share passed")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def write_class_reports(graded: list, out, extra_sections=()) -> list:
+    from pathlib import Path
+    out = Path(out)
+    write_grades_csv(graded, out / "grades.csv")
+    write_summary_md(graded, out / "summary.md", extra_sections)
+    write_scores_png(graded, out / "scores.png")
+    return [out / "grades.csv", out / "summary.md", out / "scores.png"]

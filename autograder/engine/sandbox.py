@@ -106,6 +106,13 @@ class Sandbox:
         except (OSError, RuntimeError, ValueError):
             return None
 
+    def reset(self) -> None:
+        """Between two submissions sharing this fork server: kill everything the last one started."""
+        if self.zygote is not None and self.zygote.poll() is None:
+            kill_tree(self.zygote.pid, include_root=False)
+        for entry in os.listdir(self.scratch_root):
+            shutil.rmtree(os.path.join(self.scratch_root, entry), ignore_errors=True)
+
     def shutdown(self) -> None:
         """Kill every process the submission started (however detached), then tidy up.
 
@@ -162,6 +169,7 @@ class Student:
         self.imported: set = set()
         self.import_failures: dict = {}
         self.call_seconds = call_seconds or sandbox.limits.call_seconds
+        self.budget_ends = time.monotonic() + sandbox.limits.total_seconds
         self.worker: WorkerProcess | None = None
         self.generation = 0
         self.counter = 0
@@ -226,10 +234,10 @@ class Student:
         return "\n".join(p for p in parts if p)
 
     # -- calls ------------------------------------------------------------------
-    def remote(self, name: str, obj, methods=(), attributes=()) -> Remote:
+    def remote(self, name: str, obj, methods=(), attributes=(), prefetch=None) -> Remote:
         """Lend a grader object to student code (it sees a proxy; calls come back here)."""
-        self.remotes[name] = (obj, set(methods), set(attributes))
-        return Remote(name, methods, attributes)
+        self.remotes[name] = (obj, set(methods), set(attributes), dict(prefetch or {}))
+        return Remote(name, methods, attributes, prefetch)
 
     def _target(self, target):
         if isinstance(target, Handle):
@@ -285,11 +293,13 @@ class Student:
         return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds, keys)["value"]
 
     def probe(self, target, method: str, args, vary: dict, h: float, label: str,
-              seconds: float | None = None):
-        """f(x + h e_i) and f(x - h e_i) for every entry i of the varied array: shape (2, n)."""
+              seconds: float | None = None, entries=None):
+        """f(x + h e_i) and f(x - h e_i) for each entry i (flat index; default all) of the varied
+        array: shape (2, number of entries)."""
         self._import(target)
         frames: list = []
-        request = self._call_request(target, method, args, {}, frames, vary=vary, h=h)
+        request = self._call_request(target, method, args, {}, frames, vary=vary, h=h,
+                                     entries=None if entries is None else [int(e) for e in entries])
         request["op"] = "probe"
         return self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])["value"]
 
@@ -311,6 +321,10 @@ class Student:
         for key in keys:
             if key in self.hung:
                 raise F.TimedOut(*self.hung[key], earlier=True)
+        left = self.budget_ends - time.monotonic()
+        if left <= 0:
+            raise F.BudgetSpent(label, self.sandbox.limits.total_seconds)
+        seconds = min(seconds, left)
         worker = self._worker()
         channel = worker.channel
         channel.deadline = time.monotonic() + seconds
@@ -363,14 +377,17 @@ class Student:
         """The student's code used an object we lent it: do it here, on plain data."""
         out_frames: list = []
         try:
-            obj, methods, attributes = self.remotes[raw["callback"]]
+            obj, methods, attributes, prefetch = self.remotes[raw["callback"]]
             op, name = raw.get("cop"), str(raw.get("method"))
+            extra = {}
             if op == "call" and name in methods:
                 args = decode(raw.get("args", []), frames)
                 kwargs = decode(raw.get("kwargs", {"__dict__": []}), frames)
                 if any(isinstance(v, Opaque) for v in list(args) + list(kwargs.values())):
                     raise TypeError("arguments must be numbers or NumPy arrays")
                 value = getattr(obj, name)(*args, **kwargs)
+                if name in prefetch:
+                    extra["prefetched"] = encode(getattr(obj, prefetch[name]["method"])(), out_frames)
             elif op == "getattr" and name in attributes:
                 value = getattr(obj, name)
             elif op == "setattr":
@@ -378,7 +395,7 @@ class Student:
                 value = None
             else:
                 raise AttributeError(f"{name!r} is not available on this object")
-            reply = {"ok": True, "value": encode(value, out_frames)}
+            reply = {"ok": True, "value": encode(value, out_frames), **extra}
         except ChannelError:
             raise
         except Exception as exc:  # noqa: BLE001 - the student's bad input to our object

@@ -10,8 +10,8 @@ Requests (all plain data):
     {"op": "getattr", "target": ..., "name": str}
     {"op": "setattr", "target": ..., "name": str, "value": ...}
     {"op": "batch", "calls": [call, ...]}        one round trip for many calls
-    {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float}
-        central differences: f at every entry of the varied array +/- h
+    {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float, "entries": [...]}
+        central differences: f at each entry (flat index; all when absent) of the varied array +/- h
     {"op": "drop", "name": str}
 
 Replies: {"ok": True, "value": ...} or {"ok": False, "error": {...}}. While a
@@ -80,7 +80,7 @@ class Server:
         if "__ref__" in marker:
             return self.objects[marker["__ref__"]]
         return RemoteProxy(self, marker["__remote__"], marker.get("methods", []),
-                           marker.get("attributes", []))
+                           marker.get("attributes", []), marker.get("prefetch", {}))
 
     def _target(self, target):
         if isinstance(target, dict):
@@ -143,8 +143,10 @@ class Server:
             base = np.array(getattr(target, vary["attr"]), dtype=np.float64)
         else:
             base = np.array(args[vary["arg"]], dtype=np.float64)
-        values = np.empty((2, base.size))
-        for i in range(base.size):
+        entries = request.get("entries")
+        entries = range(base.size) if entries is None else [int(e) % max(1, base.size) for e in entries]
+        values = np.empty((2, len(entries)))
+        for column, i in enumerate(entries):
             for j, delta in enumerate((h, -h)):
                 moved = base.copy()
                 moved.flat[i] += delta
@@ -154,7 +156,7 @@ class Server:
                 else:
                     call_args[vary["arg"]] = moved
                 out = self._invoke(request, call_args, kwargs)
-                values[j, i] = float(out)
+                values[j, column] = float(out)
         if "attr" in vary:
             setattr(target, vary["attr"], base)
         return {"ok": True, "value": encode(values, frames)}
@@ -192,11 +194,13 @@ class Server:
 class RemoteProxy:
     """Stands in the worker for an object that lives in the grader (e.g. a network)."""
 
-    def __init__(self, server: Server, name: str, methods, attributes):
+    def __init__(self, server: Server, name: str, methods, attributes, prefetch=None):
         object.__setattr__(self, "_server", server)
         object.__setattr__(self, "_name", name)
         object.__setattr__(self, "_methods", set(methods))
         object.__setattr__(self, "_attributes", set(attributes))
+        object.__setattr__(self, "_prefetch", dict(prefetch or {}))
+        object.__setattr__(self, "_cached", {})  # method -> the result sent ahead of its call
 
     def _callback(self, op: str, **fields):
         server = object.__getattribute__(self, "_server")
@@ -208,11 +212,27 @@ class RemoteProxy:
         reply, reply_frames = server.channel.receive_raw()
         if not reply.get("ok"):
             raise RuntimeError(str(reply.get("message", "the call was refused")))
+        if "prefetched" in reply:
+            method = object.__getattribute__(self, "_prefetch")[fields.get("method")]["method"]
+            object.__getattribute__(self, "_cached")[method] = decode(reply["prefetched"], reply_frames)
         return decode(reply.get("value"), reply_frames)
+
+    def _call(self, name, args, kwargs):
+        cached = object.__getattribute__(self, "_cached")
+        if name in cached:
+            value = cached.pop(name)
+            served = [rule["args"] for rule in object.__getattribute__(self, "_prefetch").values()
+                      if rule["method"] == name]
+            try:
+                if not kwargs and any(list(args) == list(a) for patterns in served for a in patterns):
+                    return value
+            except Exception:  # noqa: BLE001 - an argument that will not compare: ask the grader
+                pass
+        return self._callback("call", method=name, args=list(args), kwargs=kwargs)
 
     def __getattr__(self, name):
         if name in object.__getattribute__(self, "_methods"):
-            return lambda *args, **kwargs: self._callback("call", method=name, args=list(args), kwargs=kwargs)
+            return lambda *args, **kwargs: self._call(name, args, kwargs)
         if name in object.__getattribute__(self, "_attributes"):
             return self._callback("getattr", method=name)
         raise AttributeError(f"{object.__getattribute__(self, '_name')!r} has no attribute {name!r}")

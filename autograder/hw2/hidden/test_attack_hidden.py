@@ -53,7 +53,7 @@ def test_one_step_exact_on_trained_network(student, trained, data):
         one_step_case(student, reference.ReferenceModel(trained), images[2], int(labels[2]), kind, np.inf, 0.05)
 
 
-def _success_rates(student, trained, data, kind, p, eps, count=20):
+def _success_rates(student, trained, data, kind, p, eps, count=16):
     images, labels = _correct(trained, data, count, start=1550)
     attack = getattr(reference.attack_module(), f"{kind}_attack")
     lent, proxy = lend(student, reference.ReferenceModel(trained))
@@ -84,5 +84,5 @@ def test_success_rate_like_reference(student, trained, data):
         rate, reference_rate = _success_rates(student, trained, data, kind, p, eps)
         if rate < reference_rate - 0.10:
             raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}, 10 steps\n  succeeded on {rate:.0%} of "
-                           f"20 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
+                           f"16 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
                            f"passes). Check the step direction, the step size 2.5 * eps / steps, and the projection.")

@@ -1,0 +1,157 @@
+"""A class's submissions graded in parallel: isolated, time-limited, resumable, sharded.
+
+Each submission is graded by the same ``run_suite`` as Gradescope, in a pool
+of grader processes (each keeps pytest and NumPy imported between
+submissions; every submission still gets its own sandbox). Results land in
+``OUT/results/<id>.json`` with a record of the autograder build that made
+them, so a rerun skips what is already graded unless asked to regrade.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import time
+from pathlib import Path
+
+from .results import Results, fallback, write_atomically
+from .submissions import Submission, discover, shard
+
+STATE = "state.json"
+
+
+def build_id(homework) -> str:
+    """A hash of everything that decides a grade: the engine, the suite, the solution."""
+    h = hashlib.sha256()
+    roots = [Path(__file__).resolve().parent, Path(homework.suite), Path(homework.solution)]
+    for root in roots:
+        if not root.exists():
+            continue
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".json", ".npz"):
+                h.update(str(path.relative_to(root)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+_SANDBOX = None  # one fork server per pool process, reset between submissions
+
+
+def _grade_one(args) -> tuple:
+    """In a pool process: grade one submission, never raise."""
+    global _SANDBOX
+    homework_dir, submission_id, folder, results_path = args
+    from .grade import run_suite
+    from .homework import Homework
+    from .sandbox import Sandbox
+    started = time.monotonic()
+    try:
+        homework = Homework.load(homework_dir)
+        if _SANDBOX is None:
+            from .limits import Limits
+            _SANDBOX = Sandbox(Limits(call_seconds=homework.call_seconds))
+        results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX)
+    except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
+        results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
+                           time.monotonic() - started)
+    write_atomically(results, results_path)
+    return submission_id, results.score
+
+
+def _warm(homework_dir: str) -> None:
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+class Batch:
+    def __init__(self, homework, out: Path):
+        self.homework = homework
+        self.out = Path(out)
+        self.results_dir = self.out / "results"
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.build = build_id(homework)
+        self.state = self._load_state()
+
+    def _load_state(self) -> dict:
+        path = self.out / STATE
+        if path.exists():
+            return json.loads(path.read_text())
+        return {"submissions": {}, "graded": {}}
+
+    def _save_state(self) -> None:
+        tmp = self.out / (STATE + ".tmp")
+        tmp.write_text(json.dumps(self.state, indent=1, sort_keys=True))
+        os.replace(tmp, self.out / STATE)
+
+    def results_path(self, submission_id: str) -> Path:
+        return self.results_dir / f"{submission_id}.json"
+
+    def todo(self, submissions: list, regrade) -> list:
+        """What needs grading: new, graded by another build, or named for a regrade."""
+        out = []
+        for s in submissions:
+            previous = self.state["graded"].get(s.id)
+            fresh = previous and previous.get("build") == self.build and self.results_path(s.id).exists()
+            if regrade is True or (regrade and s.id in regrade) or not fresh:
+                out.append(s)
+        return out
+
+    def run(self, source, jobs: int | None = None, shard_spec: str | None = None, regrade=None,
+            progress=None) -> dict:
+        """Grade; returns {"graded": [...], "skipped": [...], "old": {id: old score}}."""
+        submissions = shard(discover(source, self.out / "_export"), shard_spec)
+        for s in submissions:
+            self.state["submissions"][s.id] = s.as_dict()
+        todo = self.todo(submissions, regrade)
+        old = {s.id: self.state["graded"].get(s.id, {}).get("score") for s in todo}
+        jobs = max(1, jobs or os.cpu_count() or 1)
+        tasks = [(str(self.homework.suite), s.id, str(s.folder), str(self.results_path(s.id))) for s in todo]
+        if progress:
+            progress.start(len(tasks))
+        context = multiprocessing.get_context("fork")
+        from . import grade  # noqa: F401 - imported once here, inherited warm by every pool process
+        with context.Pool(processes=min(jobs, max(1, len(tasks))), initializer=_warm,
+                          initargs=(str(self.homework.suite),)) as pool:
+            for submission_id, score in pool.imap_unordered(_grade_one, tasks):
+                self.state["graded"][submission_id] = {"build": self.build, "score": score,
+                                                       "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                self._save_state()
+                if progress:
+                    progress.advance(submission_id, score)
+        if progress:
+            progress.stop()
+        self._save_state()
+        skipped = [s.id for s in submissions if s not in todo]
+        return {"graded": [s.id for s in todo], "skipped": skipped, "old": old}
+
+    def collected(self) -> list:
+        """(Submission, Results) for every graded submission in this folder."""
+        out = []
+        for sid, info in sorted(self.state["submissions"].items()):
+            path = self.results_path(sid)
+            if path.exists():
+                from .submissions import Submitter
+                people = [Submitter(**p) for p in info.get("submitters", [])]
+                out.append((Submission(sid, Path(), people), Results.model_validate_json(path.read_text())))
+        return out
+
+
+def merge(folders: list, out: Path) -> "Batch":
+    """Combine the folders of several shards into one."""
+    import shutil
+    out = Path(out)
+    (out / "results").mkdir(parents=True, exist_ok=True)
+    state = {"submissions": {}, "graded": {}}
+    for folder in map(Path, folders):
+        part = json.loads((folder / STATE).read_text())
+        for key in ("submissions", "graded"):
+            clash = set(state[key]) & set(part[key])
+            if key == "graded" and clash:
+                raise ValueError(f"{folder}: submissions {sorted(clash)[:3]} are in two shards")
+            state[key].update(part[key])
+        for path in (folder / "results").glob("*.json"):
+            shutil.copy2(path, out / "results" / path.name)
+    (out / STATE).write_text(json.dumps(state, indent=1, sort_keys=True))
+    return out
