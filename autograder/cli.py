@@ -53,6 +53,13 @@ def cmd_batch(args) -> int:
     return 0
 
 
+def cmd_validate(args) -> int:
+    from .engine.validate import print_lines, validate
+    lines = validate(_homework(args), jobs=args.jobs)
+    print_lines(lines)
+    return 0 if all(line.ok for line in lines) else 1
+
+
 def cmd_build(args) -> int:
     from .engine.bundle import build
     for path in build(_homework(args), Path(args.out)):
@@ -102,6 +109,11 @@ def main(argv=None) -> int:
     batch.add_argument("--regrade", nargs="*", default=None, metavar="ID",
                        help="grade again even if graded by this build: all, or the named submissions")
     batch.set_defaults(run=cmd_batch)
+
+    validate = sub.add_parser("validate", help="staff: does the assignment hold together (solution, handout, "
+                              "known bugs, determinism, weights, time, sync)")
+    validate.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
+    validate.set_defaults(run=cmd_validate)
 
     build = sub.add_parser("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")

@@ -17,6 +17,8 @@ class Homework(BaseModel):
     time_budget_seconds: float   # the whole suite, one submission, this machine
     call_seconds: float = 10.0   # one call into student code
     bundle: dict = {}            # the student bundle: {"exclude": [...], "reference_module": "reference.py"}
+    known_bugs: str = ""         # a file in the suite defining BUGS (see validate.py)
+    stages: list = []            # every test carries exactly one of these tags
     suite: Path = Path(".")      # set on load: the folder of the tests
     solution: Path = Path(".")
     handout: Path = Path(".")

@@ -1,0 +1,157 @@
+"""Does the assignment still hold together? One table of checks, through the real engine.
+
+Staff change tests and solutions every semester; before students see it,
+``validate`` grades the solution (full marks), the handout (exactly 0), every
+catalogued bug (it must cost its own stage, only the stages it declares, and
+its feedback must name the mistake), the solution twice (identical results),
+and checks the suite's shape (visible and hidden tests in every stage,
+weights adding up), its time budget and the handout's sync with the solution.
+
+A homework's bug catalogue is a Python file named in homework.json that
+defines ``BUGS``: objects with ``name``, ``stage``, ``touches``, ``hint`` and
+``apply(solution_dir) -> {file name: text}``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import multiprocessing
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundle import collect_manifest, handout_drift
+from .report import stage_totals
+
+
+@dataclass
+class Line:
+    check: str
+    ok: bool
+    detail: str
+
+
+def load_bugs(homework) -> list:
+    if not homework.known_bugs:
+        return []
+    path = Path(homework.suite) / homework.known_bugs
+    import sys
+    name = f"_known_bugs_{abs(hash(str(path)))}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return list(module.BUGS)
+
+
+def _grade(args):
+    suite, folder = args
+    from .grade import run_suite
+    from .homework import Homework
+    started = time.monotonic()
+    results = run_suite(Homework.load(suite), folder, log=lambda text: None)
+    return results.model_dump_json(), time.monotonic() - started
+
+
+def _grade_all(homework, folders: list, jobs: int) -> list:
+    from .results import Results
+    tasks = [(str(homework.suite), str(f)) for f in folders]
+    with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(tasks)))) as pool:
+        out = pool.map(_grade, tasks)
+    return [(Results.model_validate_json(text), seconds) for text, seconds in out]
+
+
+def _comparable(results) -> list:
+    return [(t.number, t.score, t.status, t.output) for t in results.tests]
+
+
+def validate(homework, jobs: int | None = None) -> list:
+    import os
+    jobs = jobs or os.cpu_count() or 1
+    lines: list = []
+    scratch = Path(tempfile.mkdtemp(prefix="validate-"))
+    try:
+        bugs = load_bugs(homework)
+        folders = {"solution": homework.solution, "handout": homework.handout}
+        for bug in bugs:
+            folder = scratch / bug.name
+            folder.mkdir()
+            for name, text in bug.apply(homework.solution).items():
+                (folder / name).write_text(text)
+            folders[bug.name] = folder
+        order = list(folders) + ["solution (again)"]
+        graded = dict(zip(order, _grade_all(homework, [*folders.values(), homework.solution], jobs)))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    solution, seconds = graded["solution"]
+    lines.append(Line("solution scores full marks", solution.score == solution.max_score,
+                      f"{solution.score:g} / {solution.max_score:g}" + _failed(solution)))
+    handout, _ = graded["handout"]
+    lines.append(Line("handout scores exactly 0", handout.score == 0, f"{handout.score:g} / {handout.max_score:g}"))
+
+    survivors, spills, hints = [], [], 0
+    for bug in bugs:
+        results, _ = graded[bug.name]
+        totals = stage_totals(results)
+        lost = {stage for stage, (got, top) in totals.items() if got < top - 1e-9}
+        if bug.stage not in lost:
+            survivors.append(bug.name)
+        extra = lost - {bug.stage, *bug.touches}
+        if extra:
+            spills.append(f"{bug.name} also costs {', '.join(sorted(extra))}")
+        feedback = [t.output for t in results.tests if t.tags and t.tags[0] == bug.stage and t.status != "passed"]
+        hints += any(bug.hint in text for text in feedback)
+    lines.append(Line(f"every catalogued bug loses points in its own stage ({len(bugs)} bugs)",
+                      bool(bugs) and not survivors, "survives: " + ", ".join(survivors) if survivors else "all caught"))
+    lines.append(Line("no bug costs a stage it does not touch", not spills, "; ".join(spills) or "none"))
+    share = hints / len(bugs) if bugs else 0.0
+    lines.append(Line("feedback names the mistake", share == 1.0, f"{hints} of {len(bugs)} hints right ({share:.0%})"))
+
+    again, _ = graded["solution (again)"]
+    lines.append(Line("two runs give identical results", _comparable(again) == _comparable(solution),
+                      "identical" if _comparable(again) == _comparable(solution) else "the runs differ"))
+
+    manifest = collect_manifest(homework)
+    problems = []
+    for stage in homework.stages:
+        kinds = {e["visibility"] == "visible" for e in manifest if e["tags"] == [stage]}
+        if kinds != {True, False}:
+            problems.append(f"{stage} lacks {'hidden' if True in kinds else 'visible'} tests")
+    wrong_tags = [e["number"] for e in manifest if len(e["tags"]) != 1 or e["tags"][0] not in homework.stages]
+    if wrong_tags:
+        problems.append(f"tests without exactly one stage tag: {', '.join(wrong_tags)}")
+    total = sum(e["max_score"] for e in manifest)
+    if abs(total - homework.total_points) > 1e-9:
+        problems.append(f"weights add up to {total:g}, not {homework.total_points:g}")
+    lines.append(Line("every stage has visible and hidden tests; weights add up",
+                      not problems, "; ".join(problems) or f"{len(manifest)} tests, {total:g} points"))
+    lines.append(Line(f"one submission graded within {homework.time_budget_seconds:g} s",
+                      seconds <= homework.time_budget_seconds, f"{seconds:.2f} s for the solution"))
+    drift = handout_drift(homework)
+    lines.append(Line("handout/ is in sync with solution/", not drift,
+                      f"differs: {', '.join(drift)} (run: python -m autograder build)" if drift else "in sync"))
+    return lines
+
+
+def _failed(results) -> str:
+    failed = [t.number for t in results.tests if t.status != "passed"]
+    return f" (failed: {', '.join(failed)})" if failed else ""
+
+
+def print_lines(lines: list, console=None) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    console = console or Console()
+    table = Table(title="Assignment validation")
+    table.add_column("check")
+    table.add_column("", justify="center")
+    table.add_column("detail")
+    for line in lines:
+        table.add_row(line.check, "[green]PASS[/]" if line.ok else "[red]FAIL[/]", escape(line.detail))
+    console.print(table)
+    failed = [line.check for line in lines if not line.ok]
+    console.print(f"[bold]{'All checks pass.' if not failed else f'{len(failed)} check(s) failed.'}[/]")

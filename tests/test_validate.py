@@ -1,0 +1,74 @@
+"""validate: passes on main; fails with a clear line for each way an assignment breaks."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from .helpers import PROJECT
+
+
+def copy_assignment(dest):
+    """The suite, solution and handout in a folder of their own (the engine stays the installed one)."""
+    shutil.copytree(PROJECT / "autograder" / "hw2", dest / "autograder" / "hw2",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(PROJECT / "solution", dest / "solution")
+    shutil.copytree(PROJECT / "handout", dest / "handout")
+    return dest / "autograder" / "hw2"
+
+
+def run_validate(suite=None):
+    args = [sys.executable, "-m", "autograder"]
+    if suite:
+        args += ["--homework", str(suite)]
+    done = subprocess.run(args + ["validate", "--jobs", "2"], capture_output=True, text=True, timeout=900,
+                          env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    return done.returncode, done.stdout + done.stderr
+
+
+def line(output, check):
+    rows = [r for r in output.splitlines() if check in r]
+    assert rows, output
+    return rows[0]
+
+
+def test_validate_passes_on_main():
+    code, out = run_validate()
+    assert code == 0, out
+    assert "All checks pass." in out
+    assert re.search(r"28 of 28 hints right|(\d+) of \1 hints right", out)
+
+
+def test_a_deleted_test_lets_a_bug_survive(tmp_path):
+    suite = copy_assignment(tmp_path)
+    hidden = suite / "hidden" / "test_attack_hidden.py"
+    text = hidden.read_text()
+    start = text.index('@weight(2)\n@number("5.8")')
+    end = text.index("def _success_rates")
+    hidden.write_text(text[:start] + text[end:])
+    code, out = run_validate(suite)
+    assert code == 1
+    assert "FAIL" in line(out, "loses points in") and "attack_l2_as_linf" in out
+    assert "FAIL" in line(out, "weights add up") and "98" in out
+
+
+def test_a_solution_change_that_breaks_a_test(tmp_path):
+    suite = copy_assignment(tmp_path)
+    network = tmp_path / "solution" / "network.py"
+    network.write_text(network.read_text().replace("self.b2 = np.zeros(N)", "self.b2 = np.zeros(N, dtype=np.float32)"))
+    code, out = run_validate(suite)
+    assert code == 1
+    assert "FAIL" in line(out, "solution scores full marks") and "failed: 1.1" in out
+    assert "PASS" in line(out, "in sync")
+
+
+def test_a_handout_edited_by_hand(tmp_path):
+    suite = copy_assignment(tmp_path)
+    stub = tmp_path / "handout" / "attack.py"
+    stub.write_text(stub.read_text().replace("raise NotImplementedError  # your code here",
+                                             "return 0.0  # a TA's quick fix", 1))
+    code, out = run_validate(suite)
+    assert code == 1
+    assert "FAIL" in line(out, "in sync") and "attack.py" in line(out, "in sync")
