@@ -8,7 +8,8 @@ from .checks import compare, Comparison
 
 H = 1e-5           # float64: truncation ~h^2, round-off ~eps/h, both far below the tolerance
 TOLERANCE = 1e-5   # CS231n: a relative error above 1e-4 is probably a mistake
-FLOOR = 1e-7       # entries whose true size is below this are compared absolutely
+FLOOR = 1e-3       # below this size an entry is judged absolutely (1e-8 = FLOOR * TOLERANCE): finite
+                   # differences carry ~1e-10 of round-off, which tiny entries cannot absorb relatively
 
 
 SAMPLE = 48        # entries checked in a large array, as CS231n's grad_check_sparse does

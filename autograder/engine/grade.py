@@ -15,6 +15,7 @@ import sys
 import time
 import traceback
 from contextlib import redirect_stderr, redirect_stdout
+from types import SimpleNamespace
 
 import pytest
 
@@ -30,13 +31,14 @@ class SubmissionFixtures:
     """Fixtures every homework's tests can use: the submission, behind the sandbox."""
 
     def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits,
-                 sandbox: Sandbox | None = None):
+                 sandbox: Sandbox | None = None, student_class=Student):
         self.homework, self.submission, self.plugin, self.limits = homework, submission, plugin, limits
+        self.student_class = student_class
         self.sandbox = sandbox
         self.own_sandbox = sandbox is None
 
     def pytest_sessionstart(self, session):
-        if self.sandbox is None:
+        if self.sandbox is None and self.student_class.needs_sandbox:
             self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
         self.students: list = []
 
@@ -46,9 +48,10 @@ class SubmissionFixtures:
         located = locate(self.submission, list(self.homework.files))
         self.plugin.notes.extend(located.notes)
         self.plugin.notes.extend(located.missing.values())
-        if self.sandbox is None:
+        if self.sandbox is None and self.student_class.needs_sandbox:
             self.sandbox = Sandbox(self.limits)
-        student = Student(self.sandbox, located.found, located.missing, self.homework.call_seconds)
+        student = self.student_class(self.sandbox or SimpleNamespace(limits=self.limits), located.found,
+                                     located.missing, self.homework.call_seconds)
         self.students.append(student)
         yield student
         student.close()
@@ -68,13 +71,16 @@ class SubmissionFixtures:
 
 def run_suite(homework: Homework, submission: str, *, visible_only: bool = False,
               manifest: list | None = None, limits: Limits | None = None,
-              quiet: bool = True, extra_plugins=(), log=None, sandbox: Sandbox | None = None) -> Results:
+              quiet: bool = True, extra_plugins=(), log=None, sandbox: Sandbox | None = None,
+              student_class=Student) -> Results:
     """Grade one submission; returns the results (does not write them)."""
     log = log or (lambda text: print(text, file=sys.stderr))
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
-    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox)
-    args = [str(homework.suite), "-p", "no:cacheprovider", "--assert=plain", "-o", "python_files=test_*.py",
+    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class)
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
+    args = [str(homework.suite), "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
+            "-p", "no:pastebin", "-p", "no:legacypath", "--assert=plain", "-o", "python_files=test_*.py",
             "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull]
     if quiet:
         args += ["-q", "--no-header", "--tb=no", "-p", "no:terminalreporter"]

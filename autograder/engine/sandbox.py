@@ -161,6 +161,8 @@ class Handle:
 class Student:
     """A submission, as the tests see it: call its code, get plain data back."""
 
+    needs_sandbox = True
+
     def __init__(self, sandbox: Sandbox, files: dict, missing: dict | None = None,
                  call_seconds: float | None = None):
         self.sandbox = sandbox
@@ -168,6 +170,7 @@ class Student:
         self.missing = missing or {}  # module file name -> what the student must fix
         self.imported: set = set()
         self.import_failures: dict = {}
+        self.provided: dict = {}    # grader module name -> source, installed in every worker
         self.call_seconds = call_seconds or sandbox.limits.call_seconds
         self.budget_ends = time.monotonic() + sandbox.limits.total_seconds
         self.worker: WorkerProcess | None = None
@@ -184,13 +187,26 @@ class Student:
             self.worker = self.sandbox.spawn(self.files)
             self.generation += 1
             self.imported = set()
+            for name, source in self.provided.items():
+                self._round_trip({"op": "module", "name": name, "source": source}, [], f"installing {name}")
         return self.worker
+
+    def provide(self, name: str, source: str) -> None:
+        """A grader module every worker gets (before student code can touch it, it is plain code:
+        treat whatever it computes there as the student's output)."""
+        if name not in self.provided:
+            self.provided[name] = source
+            if self.worker is not None:
+                self._round_trip({"op": "module", "name": name, "source": source}, [], f"installing {name}")
 
     def _import(self, target) -> None:
         """Import the target's module first, so a slow or broken import is told apart and costs once."""
         if not isinstance(target, str):
             return
         module = target.split(":", 1)[0]
+        if module in self.provided:
+            self._worker()
+            return
         file = module + ".py"
         if file in self.missing:
             raise F.MissingFile(self.missing[file])
@@ -282,6 +298,21 @@ class Student:
         frames: list = []
         request = {"op": "setattr", "target": self._target(target), "name": name, "value": encode(value, frames)}
         self._round_trip(request, frames, f"setting {name}")
+
+    def get_many(self, target, names, label: str | None = None) -> dict:
+        """Several attributes in one round trip: {name: value}."""
+        self._worker()
+        request = {"op": "getattrs", "target": self._target(target), "names": list(names)}
+        value = self._round_trip(request, [], label or f"reading {', '.join(names)}")["value"]
+        if not isinstance(value, dict):
+            raise F.ProtocolViolation(label or "reading attributes", "the reply is not a mapping")
+        return value
+
+    def set_many(self, target, values: dict) -> None:
+        self._worker()
+        frames: list = []
+        request = {"op": "setattrs", "target": self._target(target), "value": encode(dict(values), frames)}
+        self._round_trip(request, frames, f"setting {', '.join(values)}")
 
     def batch(self, calls: list, label: str, seconds: float | None = None) -> list:
         """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]."""

@@ -9,10 +9,13 @@ Requests (all plain data):
      "store": name | None, "discard": bool, "echo_args": bool}
     {"op": "getattr", "target": ..., "name": str}
     {"op": "setattr", "target": ..., "name": str, "value": ...}
+    {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
+    {"op": "setattrs", "target": ..., "value": {name: value}}
     {"op": "batch", "calls": [call, ...]}        one round trip for many calls
     {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float, "entries": [...]}
         central differences: f at each entry (flat index; all when absent) of the varied array +/- h
     {"op": "drop", "name": str}
+    {"op": "module", "name": str, "source": str}   install a grader-provided module (no secrets in it)
 
 Replies: {"ok": True, "value": ...} or {"ok": False, "error": {...}}. While a
 call runs, a grader-owned object passed as {"__remote__": ...} is a proxy whose
@@ -126,6 +129,16 @@ class Server:
         setattr(self._target(request["target"]), request["name"], value)
         return {"ok": True, "value": None}
 
+    def op_getattrs(self, request: dict, frames: list) -> dict:
+        target = self._target(request["target"])
+        return {"ok": True, "value": encode({str(n): getattr(target, str(n)) for n in request["names"]}, frames)}
+
+    def op_setattrs(self, request: dict, frames: list) -> dict:
+        target = self._target(request["target"])
+        for name, value in decode(request["value"], self.frames, self._resolve).items():
+            setattr(target, str(name), value)
+        return {"ok": True, "value": None}
+
     def op_batch(self, request: dict, frames: list) -> dict:
         results = []
         for i, call in enumerate(request["calls"]):
@@ -160,6 +173,15 @@ class Server:
         if "attr" in vary:
             setattr(target, vary["attr"], base)
         return {"ok": True, "value": encode(values, frames)}
+
+    def op_module(self, request: dict, frames: list) -> dict:
+        """A module of the grader's own (plain code, no secrets) that student code may be given."""
+        import types
+        name = str(request["name"])
+        module = types.ModuleType(name)
+        exec(compile(str(request["source"]), f"<grader:{name}>", "exec"), module.__dict__)
+        sys.modules[name] = module
+        return {"ok": True, "value": None}
 
     def op_import(self, request: dict, frames: list) -> dict:
         importlib.import_module(str(request["module"]))

@@ -53,8 +53,7 @@ def student_network(student, sizes, weights: dict | None = None, seed: int = 0):
         if weights is None:
             raise
     if weights is not None:
-        for key in ("w1", "b1", "w2", "b2"):
-            student.set(net, key, weights[key])
+        student.set_many(net, {key: weights[key] for key in ("w1", "b1", "w2", "b2")})
     return net
 
 
@@ -64,10 +63,17 @@ def student_loss(student, net, y0, t) -> float:
 
 
 def student_weights(student, net, sizes) -> dict:
+    """w1, b1, w2, b2 as the student's network holds them, each checked for shape and dtype."""
+    try:
+        values = student.get_many(net, ("w1", "b1", "w2", "b2"), label="reading net.w1, net.b1, net.w2, net.b2")
+    except StudentFailure as exc:
+        if "AttributeError" in str(exc):
+            raise Feedback(f"setup: {exc}\n  setup must create self.w1, self.b1, self.w2 and self.b2.") from None
+        raise
     out = {}
     for key in ("w1", "b1", "w2", "b2"):
         shape, symbols = shape_of(key, sizes)
-        out[key] = as_array(student.get(net, key, label=f"reading net.{key}"), key, shape, symbols).copy()
+        out[key] = as_array(values.get(key), key, shape, symbols).copy()
     return out
 
 

@@ -6,8 +6,10 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 from autograder.engine.checks import Feedback, as_array
 
 from .. import reference
-from ..attacks import check_limits, check_norms, check_untouched, limits_case, one_step_case, pname
-from ..models import lend
+from ..attacks import check_limits, check_norms, limits_case, one_step_case, pname
+from autograder.engine.channel import Ref
+
+from ..models import LINEAR_SOURCE, LinearModel, trained_linear
 
 
 def _correct(trained, data, count, start):
@@ -53,21 +55,26 @@ def test_one_step_exact_on_trained_network(student, trained, data):
         one_step_case(student, reference.ReferenceModel(trained), images[2], int(labels[2]), kind, np.inf, 0.05)
 
 
-def _success_rates(student, trained, data, kind, p, eps, count=16):
-    images, labels = _correct(trained, data, count, start=1550)
-    attack = getattr(reference.attack_module(), f"{kind}_attack")
-    lent, proxy = lend(student, reference.ReferenceModel(trained))
+def _success_rates(student, linear, data, kind, p, eps, count=20):
+    """The student's attack and the reference's on the same digits, against a trained softmax
+    regression that runs inside the student's worker (no round trip per step)."""
+    images, labels = data
+    model = LinearModel(weights=linear)
+    keep = np.flatnonzero(model.predict(images[1550:]) == labels[1550:])[:count] + 1550
+    images, labels = images[keep], labels[keep]
+    student.provide("_grader_models", LINEAR_SOURCE)
+    net = student.new("_grader_models:LinearModel", weights=linear, label="the grader's model")
     classes = labels if kind == "untargeted" else (labels + 1) % 10
-    calls = [(f"attack:{kind}_attack", None, [proxy, images[i], int(classes[i]), eps], {"p": p}, False)
+    calls = [(f"attack:{kind}_attack", None, [Ref(net.name), images[i], int(classes[i]), eps], {"p": p}, False)
              for i in range(len(images))]
     results = student.batch(calls, label=f"{kind}_attack", seconds=60)
-    check_untouched(lent, kind)
+    attack = getattr(reference.attack_module(), f"{kind}_attack")
     student_hits, reference_hits = 0, 0
     for i, value in enumerate(results):
         y = as_array(value, f"the result of {kind}_attack", images[i].shape)
         check_limits(y, images[i], eps, p, kind)
-        ref = attack(reference.make_network(trained), images[i].copy(), int(classes[i]), eps, p=p)
-        predicted = reference.predict(trained, np.stack([y, ref]))
+        ref = attack(LinearModel(weights=linear), images[i].copy(), int(classes[i]), eps, p=p)
+        predicted = model.predict(np.stack([y, ref]))
         success = predicted != labels[i] if kind == "untargeted" else predicted == classes[i]
         student_hits += int(success[0])
         reference_hits += int(success[1])
@@ -78,11 +85,12 @@ def _success_rates(student, trained, data, kind, p, eps, count=16):
 @number("5.7")
 @tags("attack")
 @visibility("after_published")
-def test_success_rate_like_reference(student, trained, data):
+def test_success_rate_like_reference(student, data):
     """attack: 10-step attacks on a trained network succeed about as often as the reference's"""
-    for kind, p, eps in (("untargeted", np.inf, 0.1), ("targeted", np.inf, 0.2)):
-        rate, reference_rate = _success_rates(student, trained, data, kind, p, eps)
+    linear = trained_linear()
+    for kind, p, eps in (("untargeted", np.inf, 0.15), ("targeted", np.inf, 0.25)):
+        rate, reference_rate = _success_rates(student, linear, data, kind, p, eps)
         if rate < reference_rate - 0.10:
             raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}, 10 steps\n  succeeded on {rate:.0%} of "
-                           f"16 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
+                           f"20 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "
                            f"passes). Check the step direction, the step size 2.5 * eps / steps, and the projection.")
