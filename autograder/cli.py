@@ -34,6 +34,7 @@ def cmd_batch(args) -> int:
     from .engine.batch_progress import BatchProgress
     from .engine.report import write_class_reports
     homework = _homework(args)
+    sections: list = []
     if args.targets[0] == "merge":
         if len(args.targets) < 2:
             raise SystemExit("batch merge: name the shard folders to merge")
@@ -48,8 +49,39 @@ def cmd_batch(args) -> int:
                           progress=BatchProgress())
         print(f"graded {len(done['graded'])}, skipped {len(done['skipped'])} already graded by this build",
               file=sys.stderr)
-    for path in write_class_reports(runner.collected(), runner.out):
+        if done["old"]:
+            from .engine import regrade as regrade_diff
+            new = {sid: res for sid, res in regrade_diff.load_folder(runner.out).items() if sid in done["old"]}
+            found = regrade_diff.changes(done["old"], new, runner.names())
+            regrade_diff.print_changes(found)
+            regrade_diff.write_csv(found, runner.out / "regrade.csv")
+        if args.similarity:
+            from .engine import similarity
+            pairs = similarity.compare(done["submissions"], list(homework.files), homework.handout,
+                                       runner.out / "similarity.html")
+            sections.append(similarity.summary_section(pairs, runner.names(), args.similarity_threshold))
+            print(f"wrote {runner.out / 'similarity.html'}")
+    for path in write_class_reports(runner.collected(), runner.out, sections):
         print(f"wrote {path}")
+    return 0
+
+
+def cmd_diff(args) -> int:
+    from .engine import regrade
+    from .engine.batch import STATE
+    import json
+    old, new = regrade.load_folder(Path(args.old)), regrade.load_folder(Path(args.new))
+    if not old or not new:
+        raise SystemExit(f"diff: {args.old if not old else args.new} holds no results/*.json (a batch output?)")
+    state = Path(args.new) / STATE
+    names = {}
+    if state.exists():
+        names = {sid: "; ".join(p.get("name", "") for p in info.get("submitters", []))
+                 for sid, info in json.loads(state.read_text()).get("submissions", {}).items()}
+    found = regrade.changes(old, new, names)
+    regrade.print_changes(found)
+    regrade.write_csv(found, Path(args.new) / "regrade.csv")
+    print(f"wrote {Path(args.new) / 'regrade.csv'}")
     return 0
 
 
@@ -108,7 +140,18 @@ def main(argv=None) -> int:
     batch.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N deterministic slices")
     batch.add_argument("--regrade", nargs="*", default=None, metavar="ID",
                        help="grade again even if graded by this build: all, or the named submissions")
+    batch.add_argument("--similarity", action="store_true",
+                       help="also compare every pair of submissions (copydetect): similarity.html and a table "
+                            "in summary.md, evidence for a person to read, never a penalty")
+    batch.add_argument("--similarity-threshold", type=float, default=0.6,
+                       help="pairs at or above this similarity are listed in summary.md (default 0.6)")
     batch.set_defaults(run=cmd_batch)
+
+    diff = sub.add_parser("diff", help="TAs: what a regrade changed between two batch outputs (writes "
+                          "NEW/regrade.csv)")
+    diff.add_argument("old", help="the earlier batch --out folder")
+    diff.add_argument("new", help="the later batch --out folder")
+    diff.set_defaults(run=cmd_diff)
 
     validate = sub.add_parser("validate", help="staff: does the assignment hold together (solution, handout, "
                               "known bugs, determinism, weights, time, sync)")

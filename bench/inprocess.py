@@ -14,8 +14,10 @@ import sys
 import tempfile
 from collections import deque
 
-from autograder.engine.sandbox import Student
-from autograder.engine.worker import Server
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the project, when run as a script
+
+from autograder.engine.sandbox import Student  # noqa: E402
+from autograder.engine.worker import Server  # noqa: E402
 
 
 class _End:
@@ -98,3 +100,25 @@ class InProcessStudent(Student):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+
+
+def main(argv=None) -> int:
+    """python bench/inprocess.py SUBMISSION --results FILE: grade with isolation off (baseline only)."""
+    import argparse
+    from pathlib import Path
+
+    from autograder.engine.grade import run_suite
+    from autograder.engine.homework import Homework
+    from autograder.engine.results import write_atomically
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("submission")
+    parser.add_argument("--results", required=True)
+    args = parser.parse_args(argv)
+    homework = Homework.load(Path(__file__).resolve().parents[1] / "autograder" / "hw2")
+    write_atomically(run_suite(homework, args.submission, student_class=InProcessStudent), args.results)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -100,12 +100,14 @@ class Batch:
 
     def run(self, source, jobs: int | None = None, shard_spec: str | None = None, regrade=None,
             progress=None) -> dict:
-        """Grade; returns {"graded": [...], "skipped": [...], "old": {id: old score}}."""
+        """Grade; returns {"graded": [...], "skipped": [...], "old": {id: Results before this run},
+        "submissions": [...]}."""
         submissions = shard(discover(source, self.out / "_export"), shard_spec)
         for s in submissions:
             self.state["submissions"][s.id] = s.as_dict()
         todo = self.todo(submissions, regrade)
-        old = {s.id: self.state["graded"].get(s.id, {}).get("score") for s in todo}
+        old = {s.id: Results.model_validate_json(self.results_path(s.id).read_text())
+               for s in todo if self.results_path(s.id).exists()}
         jobs = max(1, jobs or os.cpu_count() or 1)
         tasks = [(str(self.homework.suite), s.id, str(s.folder), str(self.results_path(s.id))) for s in todo]
         if progress:
@@ -124,7 +126,11 @@ class Batch:
             progress.stop()
         self._save_state()
         skipped = [s.id for s in submissions if s not in todo]
-        return {"graded": [s.id for s in todo], "skipped": skipped, "old": old}
+        return {"graded": [s.id for s in todo], "skipped": skipped, "old": old, "submissions": submissions}
+
+    def names(self) -> dict:
+        return {sid: "; ".join(p.get("name", "") for p in info.get("submitters", []))
+                for sid, info in self.state["submissions"].items()}
 
     def collected(self) -> list:
         """(Submission, Results) for every graded submission in this folder."""
