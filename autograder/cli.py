@@ -18,7 +18,8 @@ def _homework(args):
 def cmd_grade(args) -> int:
     from .engine.grade import grade_to_file
     from .engine.report import print_results
-    results = grade_to_file(_homework(args), args.submission, args.results, manifest_path=args.manifest)
+    results = grade_to_file(_homework(args), args.submission, args.results, manifest_path=args.manifest,
+                            metadata_path=args.metadata)
     if not args.quiet:
         print_results(results)
     return 0
@@ -123,6 +124,7 @@ def main(argv=None) -> int:
     grade.add_argument("submission", help="the folder holding the student's files")
     grade.add_argument("--results", default="results.json", help="where to write results.json")
     grade.add_argument("--manifest", default=None, help="the tests every run must report (from build)")
+    grade.add_argument("--metadata", default=None, help="Gradescope's submission_metadata.json (feedback limit)")
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.set_defaults(run=cmd_grade)
 

@@ -106,7 +106,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
 
 
 def grade_to_file(homework: Homework, submission: str, results_path: str, *, manifest_path: str | None = None,
-                  visible_only: bool = False) -> Results:
+                  visible_only: bool = False, metadata_path: str | None = None) -> Results:
     """The Gradescope job: grade, then write results.json whatever happens."""
     started = time.monotonic()
     manifest = None
@@ -115,6 +115,10 @@ def grade_to_file(homework: Homework, submission: str, results_path: str, *, man
             with open(manifest_path, encoding="utf-8") as fh:
                 manifest = json.load(fh)
         results = run_suite(homework, submission, visible_only=visible_only, manifest=manifest, quiet=False)
+        if homework.feedback_limit and metadata_path and os.path.exists(metadata_path):
+            from . import feedback_limit
+            with open(metadata_path, encoding="utf-8") as fh:
+                results = feedback_limit.apply(results, json.load(fh), homework.feedback_limit)
     except BaseException as exc:  # noqa: BLE001 - the one place that must never let go
         print("grading failed:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
               file=sys.stderr)

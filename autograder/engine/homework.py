@@ -17,6 +17,7 @@ class Homework:
     bundle: dict = field(default_factory=dict)  # {"exclude": [...], "reference_module": "reference.py"}
     known_bugs: str = ""         # a file in the suite defining BUGS (see validate.py)
     stages: list = field(default_factory=list)  # every test carries exactly one of these tags
+    feedback_limit: dict | None = None  # {"submissions": K, "window_hours": H}: see feedback_limit.py
     suite: Path = Path(".")      # set on load: the folder of the tests
     solution: Path = Path(".")
     handout: Path = Path(".")
