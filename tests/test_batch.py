@@ -65,6 +65,8 @@ def test_rerun_skips_and_regrade_names_one(graded_class):
     assert "graded 0, skipped 60" in done.stderr
     done = cli("batch", str(export), "--out", str(out), "--regrade", "submission_100001")
     assert "graded 1, skipped 59" in done.stderr
+    assert "No submission's grade changed." in done.stdout  # the regrade summary, same build: no change
+    assert (out / "regrade.csv").read_text().splitlines() == ["id,submitters,old total,new total,tests flipped"]
 
 
 def test_batch_score_equals_run_autograder(graded_class, gradescope, tmp_path):

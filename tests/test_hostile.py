@@ -109,6 +109,41 @@ def test_forward_sabotage_costs_only_forward(case, gradescope, homework, make_su
     assert len(json.dumps(results.model_dump())) < 2_000_000
 
 
+BACKWARDS = {
+    "ndarray_subclass_with_array_function": """
+        import numpy as np
+        class Sneaky(np.ndarray):
+            def __array_function__(self, func, types, args, kwargs):
+                return True
+            def __eq__(self, other):
+                return np.ones(self.shape, dtype=bool)
+        grads = _original_backward(self, lr)
+        return {k: np.asarray(v).view(Sneaky) for k, v in grads.items()}
+    """,
+    "scalars_that_broadcast": """
+        _original_backward(self, lr)
+        return {k: 0.0 for k in ("y2", "a2", "w2", "b2", "y1", "a1", "w1", "b1", "y0")}
+    """,
+}
+
+
+@pytest.mark.parametrize("case", sorted(BACKWARDS))
+def test_lying_gradients_earn_nothing(case, gradescope, homework, make_submission):
+    files = solution_files(homework)
+    files["network.py"] += ("\n\n_original_backward = Network.backward\n\n\ndef _hostile_backward(self, lr=0.0):\n"
+                            + textwrap.indent(textwrap.dedent(BACKWARDS[case]), "    ")
+                            + "\n\nNetwork.backward = _hostile_backward\n")
+    results = gradescope(make_submission(files))
+    valid_and_ours(gradescope)
+    gradients = [t for t in results.tests if t.tags == ["backward"] and t.number != "3.3"]
+    assert all(t.score == 0 for t in gradients)  # (3.3 checks only that lr=0 leaves the weights alone)
+    text = outputs(results, "backward")
+    assert ("subclass of np.ndarray" if "subclass" in case else "received a float") in text
+    scores = stage_scores(results)
+    assert scores["setup"][0] == scores["setup"][1] and scores["forward"][0] == scores["forward"][1]
+    assert scores["attack"][0] == scores["attack"][1]
+
+
 def test_exit_messages_say_what_happened(gradescope, homework, make_submission):
     results = gradescope(make_submission(with_forward(homework, EXITS["os_exit"])))
     assert "exited with status 0" in outputs(results, "forward")
