@@ -31,58 +31,26 @@ def cmd_check(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    from .engine import batch
-    from .engine.batch_progress import BatchProgress
-    from .engine.report import write_class_reports
-    homework = _homework(args)
-    sections: list = []
+    from .engine import classwork
     if args.targets[0] == "merge":
         if len(args.targets) < 2:
             raise SystemExit("batch merge: name the shard folders to merge")
-        out = batch.merge(args.targets[1:], Path(args.out))
-        runner = batch.Batch(homework, out)
+        written = classwork.merge_shards(_homework(args), args.targets[1:], Path(args.out))
     else:
         if len(args.targets) != 1:
             raise SystemExit("batch: give one source (an export zip or a folder of submissions)")
-        runner = batch.Batch(homework, Path(args.out))
         regrade = True if args.regrade == [] else (set(args.regrade) if args.regrade else None)
-        done = runner.run(args.targets[0], jobs=args.jobs, shard_spec=args.shard, regrade=regrade,
-                          progress=BatchProgress())
-        print(f"graded {len(done['graded'])}, skipped {len(done['skipped'])} already graded by this build",
-              file=sys.stderr)
-        if done["old"]:
-            from .engine import regrade as regrade_diff
-            new = {sid: res for sid, res in regrade_diff.load_folder(runner.out).items() if sid in done["old"]}
-            found = regrade_diff.changes(done["old"], new, runner.names())
-            regrade_diff.print_changes(found)
-            regrade_diff.write_csv(found, runner.out / "regrade.csv")
-        if args.similarity:
-            from .engine import similarity
-            pairs = similarity.compare(done["submissions"], list(homework.files), homework.handout,
-                                       runner.out / "similarity.html")
-            sections.append(similarity.summary_section(pairs, runner.names(), args.similarity_threshold))
-            print(f"wrote {runner.out / 'similarity.html'}")
-    for path in write_class_reports(runner.collected(), runner.out, sections):
+        written = classwork.grade_class(_homework(args), args.targets[0], Path(args.out), jobs=args.jobs,
+                                        shard=args.shard, regrade=regrade, similarity=args.similarity,
+                                        threshold=args.similarity_threshold)
+    for path in written:
         print(f"wrote {path}")
     return 0
 
 
 def cmd_diff(args) -> int:
-    from .engine import regrade
-    from .engine.batch import STATE
-    import json
-    old, new = regrade.load_folder(Path(args.old)), regrade.load_folder(Path(args.new))
-    if not old or not new:
-        raise SystemExit(f"diff: {args.old if not old else args.new} holds no results/*.json (a batch output?)")
-    state = Path(args.new) / STATE
-    names = {}
-    if state.exists():
-        names = {sid: "; ".join(p.get("name", "") for p in info.get("submitters", []))
-                 for sid, info in json.loads(state.read_text()).get("submissions", {}).items()}
-    found = regrade.changes(old, new, names)
-    regrade.print_changes(found)
-    regrade.write_csv(found, Path(args.new) / "regrade.csv")
-    print(f"wrote {Path(args.new) / 'regrade.csv'}")
+    from .engine import classwork
+    print(f"wrote {classwork.diff_folders(Path(args.old), Path(args.new))}")
     return 0
 
 
@@ -101,17 +69,9 @@ def cmd_build(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    import tempfile
-    from .engine.bundle import build_autograder_zip
     from .engine.report import print_results
-    from .engine.simulate import simulate
-    out = Path(tempfile.mkdtemp(prefix="autograder-dist-"))
-    zip_path = build_autograder_zip(_homework(args), out)
-    root = Path(args.root) if args.root else Path(tempfile.mkdtemp(prefix="autograder-root-"))
-    print(f"built {zip_path}; grading {args.submission} in AUTOGRADER_ROOT={root}", file=sys.stderr)
-    results = simulate(zip_path, Path(args.submission), root)
-    print_results(results)
-    print(f"results.json: {root / 'results' / 'results.json'}", file=sys.stderr)
+    from .engine.simulate import gradescope_flow
+    print_results(gradescope_flow(_homework(args), Path(args.submission), Path(args.root) if args.root else None))
     return 0
 
 

@@ -130,7 +130,7 @@ def test_fallback_without_tests():
 def test_fallback_fails_every_test_with_score_zero():
     tests = [result(number="1", name="a", score=3, max_score=3, status="passed", tags=["setup"]),
              result(number="2", name="b", score=1, max_score=4, status="failed", visibility="after_published")]
-    r = fallback("the grader broke", tests=tests)
+    r = fallback("the grader broke", tests=[t.model_dump() for t in tests])
     assert r.score == 0
     assert [(t.number, t.name, t.score, t.max_score, t.status) for t in r.tests] == [
         ("1", "a", 0, 3, "failed"), ("2", "b", 0, 4, "failed")]
@@ -142,7 +142,7 @@ def test_fallback_fails_every_test_with_score_zero():
 def test_fallback_with_a_zero_point_test_does_not_raise():
     # the plugin gives tests without @weight a weight of 0, so a manifest can hold 0-point entries
     tests = [result(number="1", score=0, max_score=0, status="passed")]
-    r = fallback("the grader broke", tests=tests)
+    r = fallback("the grader broke", tests=[t.model_dump() for t in tests])
     assert r.tests[0].status == "failed"
 
 

@@ -129,8 +129,7 @@ class Batch:
         return {"graded": [s.id for s in todo], "skipped": skipped, "old": old, "submissions": submissions}
 
     def names(self) -> dict:
-        return {sid: "; ".join(p.get("name", "") for p in info.get("submitters", []))
-                for sid, info in self.state["submissions"].items()}
+        return names_in(self.state)
 
     def collected(self) -> list:
         """(Submission, Results) for every graded submission in this folder."""
@@ -142,6 +141,12 @@ class Batch:
                 people = [Submitter(**p) for p in info.get("submitters", [])]
                 out.append((Submission(sid, Path(), people), Results.model_validate_json(path.read_text())))
         return out
+
+
+def names_in(state: dict) -> dict:
+    """submission id -> its submitters' names, from a batch's state."""
+    return {sid: "; ".join(p.get("name", "") for p in info.get("submitters", []))
+            for sid, info in state.get("submissions", {}).items()}
 
 
 def merge(folders: list, out: Path) -> "Batch":

@@ -122,12 +122,8 @@ def grade_to_file(homework: Homework, submission: str, results_path: str, *, man
     except BaseException as exc:  # noqa: BLE001 - the one place that must never let go
         print("grading failed:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
               file=sys.stderr)
-        from .results import TestResult
-        tests = [TestResult(name=e["name"], number=e["number"], score=0, max_score=e["max_score"],
-                            status="failed", tags=e.get("tags", []), visibility=e.get("visibility", "visible"))
-                 for e in (manifest or [])]
         results = fallback("The autograder itself failed while grading this submission; this is not your "
                            "fault. Course staff have the details and will regrade it.",
-                           time.monotonic() - started, tests)
+                           time.monotonic() - started, manifest)
     write_atomically(results, results_path)
     return results

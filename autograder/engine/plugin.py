@@ -16,7 +16,7 @@ import time
 import pytest
 
 from .output import clean_text
-from .results import Results, TestResult
+from .results import Results, TestResult, number_key
 
 INTERNAL_ERROR = ("The grader hit an internal error in this test, not caused by your code as far as it can "
                   "tell; course staff can see the details.")
@@ -131,8 +131,7 @@ class GradescopePlugin:
             if entry["number"] not in present and (not self.visible_only or entry["visibility"] == "visible"):
                 tests.append(_result(dict(entry, weight=entry["max_score"]), 0.0,
                                      "This test could not be run, so it earns no points.", True))
-        tests.sort(key=lambda t: [(0, int(p), "") if p.isdigit() else (1, 0, p)
-                                  for p in t.number.replace(":", ".").split(".")])
+        tests.sort(key=lambda t: number_key(t.number))
         notes = list(self.notes)
         if self.collection_errors:
             self.log("collection errors:\n" + "\n".join(self.collection_errors))

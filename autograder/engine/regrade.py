@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import Results
+from .results import Results, number_key
 
 
 @dataclass
@@ -26,7 +26,7 @@ def changes(old: dict, new: dict, names: dict | None = None) -> list:
         before = {t.number: t for t in old[sid].tests}
         after = {t.number: t for t in new[sid].tests}
         flipped = []
-        for number in sorted(set(before) | set(after), key=_key):
+        for number in sorted(set(before) | set(after), key=number_key):
             b, a = before.get(number), after.get(number)
             if b is None or a is None:
                 flipped.append(f"{number} {'added' if b is None else 'removed'}")
@@ -36,10 +36,6 @@ def changes(old: dict, new: dict, names: dict | None = None) -> list:
         if flipped or abs(old[sid].score - new[sid].score) > 1e-9:
             out.append(Change(sid, names.get(sid, ""), old[sid].score, new[sid].score, flipped))
     return sorted(out, key=lambda c: (-abs(c.new - c.old), c.id))
-
-
-def _key(number: str):
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in number.split(".")]
 
 
 def load_folder(folder: Path) -> dict:

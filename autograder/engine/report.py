@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .results import Results
+from .results import Results, number_key
 
 STAGE_ORDER = ("setup", "forward", "backward", "update", "attack")
 
@@ -80,7 +80,7 @@ def write_grades_csv(graded: list, path) -> None:
     """One row per submission: id, submitters, total, each stage, each test."""
     import csv
     tests = sorted({(t.number, t.name) for _, r in graded for t in r.tests},
-                   key=lambda nt: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in nt[0].split(".")])
+                   key=lambda nt: number_key(nt[0]))
     stages = list(dict.fromkeys(stage_of(t) for _, r in graded for t in r.tests))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -130,7 +130,7 @@ def write_summary_md(graded: list, path, extra_sections=()) -> dict:
              f"{stats['max']:g} | {stats['full_marks']} |", "",
              "## Pass rate of every test", "", "| # | test | pass rate |", "|---|---|---|"]
     for number, t in sorted(stats["tests"].items(),
-                            key=lambda kv: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in kv[0].split(".")]):
+                            key=lambda kv: number_key(kv[0])):
         lines.append(f"| {number} | {t['name']} | {t['passed'] / max(1, t['count']):.0%} |")
     lines += ["", "## Most common failure messages", "", "| # | message (numbers as #) | submissions |",
               "|---|---|---|"]
@@ -151,7 +151,7 @@ def write_scores_png(graded: list, path) -> None:
 
     stats = class_statistics(graded)
     totals = [r.score for _, r in graded]
-    numbers = sorted(stats["tests"], key=lambda n: [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in n.split(".")])
+    numbers = sorted(stats["tests"], key=number_key)
     rates = [stats["tests"][n]["passed"] / max(1, stats["tests"][n]["count"]) for n in numbers]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.5), gridspec_kw={"width_ratios": [1, 2]})
     left.hist(totals, bins=20, range=(0, stats["top"] or 1), color="#4a7ab5", edgecolor="white")

@@ -72,10 +72,20 @@ class Results(BaseModel):
         return sum(t.max_score for t in self.tests)
 
 
+def number_key(number: str) -> list:
+    """Sort test numbers as Gradescope shows them: 3.2.10 after 3.2.9, 5.1 after 4.3."""
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(number).replace(":", ".").split(".")]
+
+
 def fallback(message: str, execution_time: float = 0.0, tests: Optional[list] = None) -> Results:
-    """Score 0 with an explanation: what is written when grading itself failed."""
-    failed = [TestResult(name=t.name, number=t.number, score=0, max_score=t.max_score, status="failed",
-                         tags=t.tags, visibility=t.visibility, output="Not graded: " + message)
+    """Score 0 with an explanation: what is written when grading itself failed.
+
+    `tests` are manifest entries (dicts with name, number, max_score, tags, visibility),
+    so every test still appears with its full max_score.
+    """
+    failed = [TestResult(name=t["name"], number=t["number"], score=0, max_score=t["max_score"], status="failed",
+                         tags=t.get("tags", []), visibility=t.get("visibility", "visible"),
+                         output="Not graded: " + message)
               for t in (tests or [])]
     return Results(score=0, execution_time=execution_time, output=message, tests=failed)
 

@@ -56,3 +56,14 @@ def simulate(zip_path: Path, submission: Path, root: Path | None = None) -> Resu
     unpack(zip_path, root)
     setup(root)
     return run(root, submission)
+
+
+def gradescope_flow(homework, submission: Path, root: Path | None = None) -> Results:
+    """Build the zip, then unzip, setup.sh and run_autograder in AUTOGRADER_ROOT (new if not given)."""
+    from .bundle import build_autograder_zip
+    zip_path = build_autograder_zip(homework, Path(tempfile.mkdtemp(prefix="autograder-dist-")))
+    root = Path(root or tempfile.mkdtemp(prefix="autograder-root-"))
+    print(f"built {zip_path}; grading {submission} in AUTOGRADER_ROOT={root}", file=sys.stderr)
+    results = simulate(zip_path, submission, root)
+    print(f"results.json: {root / 'results' / 'results.json'}", file=sys.stderr)
+    return results
