@@ -288,17 +288,6 @@ class Student:
         reply = self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])
         return (reply["value"], reply.get("mutated", [])) if echo_args else reply["value"]
 
-    def get(self, target, name: str, label: str | None = None):
-        self._worker()
-        request = {"op": "getattr", "target": self._target(target), "name": name}
-        return self._round_trip(request, [], label or f"reading {name}")["value"]
-
-    def set(self, target, name: str, value) -> None:
-        self._worker()
-        frames: list = []
-        request = {"op": "setattr", "target": self._target(target), "name": name, "value": encode(value, frames)}
-        self._round_trip(request, frames, f"setting {name}")
-
     def get_many(self, target, names, label: str | None = None) -> dict:
         """Several attributes in one round trip: {name: value}."""
         self._worker()

@@ -7,14 +7,12 @@ Requests (all plain data):
     {"op": "call", "target": "module:attr.path" | {"__ref__": name},
      "method": str | None, "args": [...], "kwargs": {...},
      "store": name | None, "discard": bool, "echo_args": bool}
-    {"op": "getattr", "target": ..., "name": str}
-    {"op": "setattr", "target": ..., "name": str, "value": ...}
     {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
     {"op": "setattrs", "target": ..., "value": {name: value}}
     {"op": "batch", "calls": [call, ...]}        one round trip for many calls
     {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float, "entries": [...]}
         central differences: f at each entry (flat index; all when absent) of the varied array +/- h
-    {"op": "drop", "name": str}
+    {"op": "import", "module": str}              import a student module (so a slow import is told apart)
     {"op": "module", "name": str, "source": str}   install a grader-provided module (no secrets in it)
 
 Replies: {"ok": True, "value": ...} or {"ok": False, "error": {...}}. While a
@@ -121,14 +119,6 @@ class Server:
             reply["mutated"] = [bool(s is not None and not _same(s, a)) for s, a in zip(sent, args)]
         return reply
 
-    def op_getattr(self, request: dict, frames: list) -> dict:
-        return {"ok": True, "value": encode(getattr(self._target(request["target"]), request["name"]), frames)}
-
-    def op_setattr(self, request: dict, frames: list) -> dict:
-        value = decode(request["value"], self.frames, self._resolve)
-        setattr(self._target(request["target"]), request["name"], value)
-        return {"ok": True, "value": None}
-
     def op_getattrs(self, request: dict, frames: list) -> dict:
         target = self._target(request["target"])
         return {"ok": True, "value": encode({str(n): getattr(target, str(n)) for n in request["names"]}, frames)}
@@ -185,10 +175,6 @@ class Server:
 
     def op_import(self, request: dict, frames: list) -> dict:
         importlib.import_module(str(request["module"]))
-        return {"ok": True, "value": None}
-
-    def op_drop(self, request: dict, frames: list) -> dict:
-        self.objects.pop(request["name"], None)
         return {"ok": True, "value": None}
 
     # -- loop ---------------------------------------------------------------
