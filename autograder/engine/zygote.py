@@ -49,6 +49,8 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
                     pass
         scratch = request["scratch"]
         os.chdir(scratch)
+        limits.first_to_go()
+        limits.no_new_privileges()
         if os.geteuid() == 0:
             limits.cut_network()
         limits.apply_rlimits(request["limits"])
