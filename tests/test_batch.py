@@ -130,3 +130,35 @@ def test_bad_sources_say_what_is_wrong(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValueError, match="no submissions"):
         discover(tmp_path / "empty")
+
+
+def test_a_dying_grader_process_costs_only_its_submission(tmp_path, homework, monkeypatch):
+    """Even the grader's own process dying (not student code: that is sandboxed) never stops a batch."""
+    from autograder.engine import batch as batch_module
+
+    monkeypatch.setattr(batch_module, "_grade_one", _fragile)
+    source = tmp_path / "class"
+    for name in ("alice", "poison", "zoe"):
+        folder = source / name
+        folder.mkdir(parents=True)
+        for p in homework.solution.glob("*.py"):
+            (folder / p.name).write_text(p.read_text())
+    runner = Batch(homework, tmp_path / "out")
+    done = runner.run(source, jobs=2)
+    scores = {s.id: r.score for s, r in runner.collected()}
+    assert sorted(done["graded"]) == ["alice", "poison", "zoe"]
+    assert scores["poison"] == 0
+    assert "died twice" in load(str(runner.results_path("poison"))).output
+    assert scores["alice"] == scores["zoe"] == 100  # (a pool break may take one along: it is retried)
+
+
+def _fragile(task):
+    """_grade_one, except that the grader's process dies on the submission named poison."""
+    import os
+
+    if task[1] == "poison":
+        os._exit(9)
+    return _REAL_GRADE_ONE(task)
+
+
+_REAL_GRADE_ONE = __import__("autograder.engine.batch", fromlist=["_grade_one"])._grade_one

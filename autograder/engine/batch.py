@@ -88,6 +88,25 @@ class Batch:
     def results_path(self, submission_id: str) -> Path:
         return self.results_dir / f"{submission_id}.json"
 
+    def _run_pool(self, tasks: list, jobs: int, record) -> list:
+        """Grade `tasks` in a pool; returns those lost because a grader process died."""
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not tasks:
+            return []
+        lost = []
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_warm,
+                                 initargs=(str(self.homework.suite),)) as pool:
+            futures = {pool.submit(_grade_one, task): task for task in tasks}
+            for future in as_completed(futures):
+                try:
+                    record(*future.result())
+                except BrokenProcessPool:
+                    lost.append(futures[future])
+        return lost
+
     def todo(self, submissions: list, regrade) -> list:
         """What needs grading: new, graded by another build, or named for a regrade."""
         out = []
@@ -112,16 +131,22 @@ class Batch:
         tasks = [(str(self.homework.suite), s.id, str(s.folder), str(self.results_path(s.id))) for s in todo]
         if progress:
             progress.start(len(tasks))
-        context = multiprocessing.get_context("fork")
         from . import grade  # noqa: F401 - imported once here, inherited warm by every pool process
-        with context.Pool(processes=min(jobs, max(1, len(tasks))), initializer=_warm,
-                          initargs=(str(self.homework.suite),)) as pool:
-            for submission_id, score in pool.imap_unordered(_grade_one, tasks):
-                self.state["graded"][submission_id] = {"build": self.build, "score": score,
-                                                       "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-                self._save_state()
-                if progress:
-                    progress.advance(submission_id, score)
+
+        def record(submission_id, score):
+            self.state["graded"][submission_id] = {"build": self.build, "score": score,
+                                                   "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            self._save_state()
+            if progress:
+                progress.advance(submission_id, score)
+
+        broken = self._run_pool(tasks, jobs, record)
+        for task in broken:  # a grader process died under these: once more each, alone
+            if self._run_pool([task], 1, record):
+                results = fallback("The grader's own process died twice while grading this submission; "
+                                   "course staff will look at it.")
+                write_atomically(results, task[3])
+                record(task[1], 0.0)
         if progress:
             progress.stop()
         self._save_state()
