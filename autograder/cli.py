@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 
 HOMEWORK = Path(__file__).resolve().parent / "hw2"

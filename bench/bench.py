@@ -231,7 +231,7 @@ def main() -> int:
         print("5. scaling with M0 (M1 = 32, N = 10), through the sandbox")
         for m0, grads, attack in bench_scaling(args.repeat):
             row(f"M0 = {m0:>4}: nine gradient checks / one 10-step attack", grads, "s")
-            row(f"           attack", attack, "s")
+            row("           attack", attack, "s")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

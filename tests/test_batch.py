@@ -1,14 +1,12 @@
 """A TA's journey: a Gradescope export of a generated class, graded in parallel, resumed, sharded."""
 
 import csv
-import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 
-from autograder.engine.batch import Batch, merge
+from autograder.engine.batch import Batch
 from autograder.engine.report import write_class_reports
 from autograder.engine.results import load
 from autograder.engine.submissions import discover, shard

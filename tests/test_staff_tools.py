@@ -7,7 +7,6 @@ import statistics
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest

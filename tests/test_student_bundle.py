@@ -1,6 +1,5 @@
 """The student's journey: unzip handout.zip, put in network.py and attack.py, run the self-check."""
 
-import json
 import re
 import subprocess
 import sys

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import failures as F
-from .channel import Channel, ChannelError, Opaque, Ref, Remote, decode, encode
+from .channel import Channel, ChannelError, Opaque, Remote, decode, encode
 from .limits import Limits, become_subreaper, kill_tree, sandbox_account
 from .output import CappedOutput
 
