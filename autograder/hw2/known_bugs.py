@@ -39,14 +39,14 @@ N, A = "network.py", "attack.py"
 
 BUGS = [
     # -- setup ------------------------------------------------------------------
-    Bug("setup_transposed_w1", "setup", N, "size=(M1, M0))", "size=(M0, M1))", "transposed", ("update",)),
+    Bug("setup_transposed_w1", "setup", N, "size=(M1, M0))", "size=(M0, M1))", "transposed"),
     Bug("setup_constant_weights", "setup", N,
         "self.w1 = rng.normal(0.0, 1.0 / np.sqrt(M0), size=(M1, M0))", "self.w1 = np.full((M1, M0), 0.1)",
-        "same thing", ("update",)),
+        "same thing"),
     Bug("setup_unseeded", "setup", N, "rng = np.random.default_rng(seed)", "rng = np.random.default_rng()",
         "depend only on seed"),
     Bug("setup_float32", "setup", N, "self.b1 = np.zeros(M1)", "self.b1 = np.zeros(M1, dtype=np.float32)",
-        "dtype", ("update",)),
+        "dtype"),
     # -- forward ----------------------------------------------------------------
     Bug("forward_missing_b2", "forward", N, "self.a2 = self.w2 @ self.y1 + self.b2", "self.a2 = self.w2 @ self.y1",
         "b2 seems to be missing", ("backward",)),
