@@ -47,3 +47,35 @@ def test_worker_runs_as_the_sandbox_user_when_root(worker_pid):
         assert uid == os.getuid()
     else:
         assert uid == account.pw_uid != 0
+
+
+def test_the_stream_control_socket_of_other_systems_works_too():
+    """macOS has no SOCK_SEQPACKET: the fork server then speaks over a stream socket."""
+    import socket
+
+    sandbox = Sandbox(Limits(), control_kind=socket.SOCK_STREAM)
+    try:
+        student = Student(sandbox, {n: str(PROJECT / "solution" / n) for n in ("network.py", "attack.py")})
+        for _ in range(3):  # several spawns: messages must not run together
+            assert student.call("attack:lp_norm", None, np.array([3.0, -4.0]), 2) == 5.0
+            student._retire()
+    finally:
+        sandbox.shutdown()
+
+
+def test_control_messages_keep_their_bounds_on_a_stream():
+    import socket
+
+    from autograder.engine import control
+
+    a, b = control.pair(socket.SOCK_STREAM)
+    r, w = os.pipe()
+    control.send(a, {"op": "spawn", "big": "x" * 100_000}, [w])
+    control.send(a, {"op": "status"})
+    first, fds = control.receive(b)
+    second, none = control.receive(b)
+    assert first["big"] == "x" * 100_000 and len(fds) == 1 and second == {"op": "status"} and none == []
+    a.close()
+    assert control.receive(b) == (None, [])
+    for fd in (r, w, *fds):
+        os.close(fd)

@@ -9,7 +9,6 @@ the next call gets a fresh worker.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -19,6 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from . import control
 from . import failures as F
 from .channel import Channel, ChannelError, Opaque, Remote, decode, encode
 from .limits import Limits, become_subreaper, kill_tree, sandbox_account
@@ -30,7 +30,10 @@ GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 class Sandbox:
     """The fork server and every process it made, for one grading run."""
 
-    def __init__(self, limits: Limits | None = None, user: str | None = None):
+    def __init__(self, limits: Limits | None = None, user: str | None = None, control_kind: int | None = None):
+        if not hasattr(os, "fork"):
+            raise RuntimeError("running student code safely needs Linux or macOS (fork); on Windows, use WSL")
+        self.control_kind = control_kind or control.KIND
         self.limits = limits or Limits()
         self.account = sandbox_account(user) if user else sandbox_account()
         self.zygote = None
@@ -49,7 +52,7 @@ class Sandbox:
         return "not root: student code runs as this user, with limits but without the user switch"
 
     def _start_zygote(self) -> None:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        parent, child = control.pair(self.control_kind)
         env = {k: v for k, v in os.environ.items()
                if k in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -64,12 +67,12 @@ class Sandbox:
     def _ask(self, request: dict, fds=()) -> dict:
         if self.zygote is None or self.zygote.poll() is not None:
             self._start_zygote()
-        socket.send_fds(self.control, [json.dumps(request).encode()], list(fds))
+        control.send(self.control, request, fds)
         self.control.settimeout(30)
-        data = self.control.recv(65536)
-        if not data:
+        reply, _ = control.receive(self.control, 0)
+        if reply is None:
             raise RuntimeError("the fork server died")
-        return json.loads(data)
+        return reply
 
     def spawn(self, files: dict) -> "WorkerProcess":
         """A fresh worker whose scratch folder holds exactly `files` (name -> source path)."""

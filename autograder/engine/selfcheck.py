@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -26,6 +27,10 @@ def check(homework, submission: str, *, include_hidden: bool = False, json_path:
     from rich.console import Console
 
     console = console or Console()
+    if not hasattr(os, "fork"):
+        console.print("The self-check runs your code in a separate, limited process, which needs Linux or "
+                      "macOS. On Windows, run it inside WSL (Windows Subsystem for Linux).")
+        return 2
     progress = ProgressPlugin(f"Checking {', '.join(homework.files)}", Console(file=sys.__stderr__))
     notes = []
     results = run_suite(homework, submission, visible_only=not include_hidden, extra_plugins=[progress],

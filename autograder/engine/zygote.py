@@ -7,8 +7,8 @@ the unprivileged sandbox user before any student code runs; forking instead
 of starting Python again saves the NumPy import on every worker. It is a
 child subreaper, so a student's double-forked daemon stays findable.
 
-Control messages (JSON, one per datagram-sized send on a Unix socket, file
-descriptors passed alongside with SCM_RIGHTS):
+Control messages (length-prefixed JSON, see control.py; file descriptors
+passed alongside with SCM_RIGHTS):
     {"op": "spawn", "scratch", "limits", "uid", "gid"} + [channel, output] fds -> {"pid"}
     {"op": "status", "pid"} -> {"status": waitpid status or None}
     {"op": "kill", "pid"} -> {}    the worker and all its descendants
@@ -16,7 +16,6 @@ descriptors passed alongside with SCM_RIGHTS):
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -41,7 +40,7 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
         path_fds = _open_import_paths()
         keep = {0, 1, 2, sock_fd, *path_fds.values()}
-        for fd in map(int, os.listdir("/proc/self/fd")):
+        for fd in _open_fds():
             if fd not in keep:
                 try:
                     os.close(fd)
@@ -70,6 +69,15 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         pass
     finally:
         os._exit(0)
+
+
+def _open_fds() -> list:
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            return [int(fd) for fd in os.listdir(folder)]
+        except OSError:
+            continue
+    return list(range(3, 1024))
 
 
 def _open_import_paths() -> dict:
@@ -104,6 +112,7 @@ def _reach_import_paths(fds: dict) -> None:
 
 
 def main(control_fd: int) -> None:
+    from . import control as channel_control
     from . import limits
 
     for name in PRELOAD:
@@ -134,12 +143,11 @@ def main(control_fd: int) -> None:
     control = socket.socket(fileno=control_fd)
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(control, 65536, 4)
-        except OSError:
+            request, fds = channel_control.receive(control)
+        except (OSError, EOFError, ValueError):
             break
-        if not data:
+        if request is None:
             break
-        request = json.loads(data)
         reply: dict = {}
         if request["op"] == "spawn":
             sys.stdout.flush()
@@ -158,7 +166,7 @@ def main(control_fd: int) -> None:
             reply = {"status": statuses.pop(request["pid"], None)}
         for fd in fds:
             os.close(fd)
-        control.sendall(json.dumps(reply).encode())
+        channel_control.send(control, reply)
     # the grader is gone: take every worker with us
     limits.kill_tree(os.getpid(), include_root=False)
 
