@@ -116,6 +116,9 @@ class Backward:
             upstream, step = STEPS[name]
             if self.right(upstream):
                 lines.append(f"  Your dE/d{upstream} is right, so this step is wrong: {step}.")
+            else:
+                lines.append(f"  Your dE/d{upstream} is wrong too, and this one is computed from it: "
+                             f"fix dE/d{upstream} first.")
         if not self.forward_right:
             lines.append("  (Your forward's E differs from the reference here too: see the forward tests.)")
         return "\n".join(lines)
