@@ -112,7 +112,7 @@ def _array_frame(array: np.ndarray) -> tuple:
 
 
 def encode(value, frames: list, depth: int = 0):
-    """Turn a value into JSON-able data plus .npy frames (the sender's side)."""
+    """Turn a value into JSON-able data plus raw array frames (the sender's side)."""
     if depth > MAX_DEPTH:
         return {"__other__": type_name(value), "repr": "<nested too deeply>"}
     t = type(value)
