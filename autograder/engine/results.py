@@ -5,12 +5,20 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from typing import List, Literal, Optional
+from typing import Annotated, List, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 Visibility = Literal["hidden", "after_due_date", "after_published", "visible"]
 OUTPUT_LIMIT = 100_000  # Gradescope truncates each output at this many characters
+
+
+def cap_output(text: str) -> str:
+    """Gradescope cuts each output at OUTPUT_LIMIT characters; cut it ourselves and say so."""
+    return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... output cut by the grader]"
+
+
+Output = Annotated[str, AfterValidator(cap_output)]
 
 
 class TestResult(BaseModel):
@@ -23,13 +31,8 @@ class TestResult(BaseModel):
     status: Literal["passed", "failed"]
     tags: List[str] = []
     visibility: Visibility = "visible"
-    output: str = ""
+    output: Output = ""
     output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
-
-    @field_validator("output")
-    @classmethod
-    def _cap(cls, text: str) -> str:
-        return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... output cut by the grader]"
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -47,18 +50,13 @@ class Results(BaseModel):
 
     score: float = Field(ge=0)
     execution_time: float = Field(ge=0)
-    output: str = ""
+    output: Output = ""
     output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
     test_output_format: Literal["text", "html", "simple_format", "md", "ansi"] = "text"
     stdout_visibility: Visibility = "hidden"
     visibility: Visibility = "visible"
     extra_data: dict = {}
     tests: List[TestResult] = []
-
-    @field_validator("output")
-    @classmethod
-    def _cap(cls, text: str) -> str:
-        return text if len(text) <= OUTPUT_LIMIT else text[: OUTPUT_LIMIT - 40] + "\n[... output cut by the grader]"
 
     @model_validator(mode="after")
     def _unique_numbers(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.checks import Feedback, as_array, fmt
+from autograder.engine.checks import Feedback, as_array, as_float, compare, fmt
 
 from .models import lend
 
@@ -95,7 +95,6 @@ def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
 
 
 def check_norms(student, arrays_and_ps) -> None:
-    from autograder.engine.checks import as_float, compare
     for x, p in arrays_and_ps:
         got = as_float(student.call("attack:lp_norm", None, x, p, label="lp_norm"), f"lp_norm(x, {p})")
         want = norm(x, p)

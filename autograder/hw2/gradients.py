@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from autograder.engine.checks import Feedback, as_array, as_float, compare, fmt, likely_mistake
-from autograder.engine.gradcheck import FLOOR, H, TOLERANCE, central_difference, check_gradient, sample_entries
+from autograder.engine.checks import Feedback, as_array, as_float, compare, likely_mistake
+from autograder.engine.gradcheck import FLOOR, H, central_difference, check_gradient, sample_entries
 
 from . import reference
 from .support import shape_of, student_network
@@ -122,6 +122,3 @@ class Backward:
         if not self.forward_right:
             lines.append("  (Your forward's E differs from the reference here too: see the forward tests.)")
         return "\n".join(lines)
-
-
-__all__ = ["Backward", "ORDER", "PARAMETERS", "TOLERANCE", "fmt"]
