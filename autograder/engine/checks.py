@@ -1,9 +1,19 @@
 """Exact checks on values that came back from student code, with messages a student can act on.
 
 Every value is checked for exact type, shape, dtype and finiteness before
-any number in it is compared; comparisons report the worst entry and
-recognise the usual mistakes (transposed, sign flipped, off by a constant
-factor, or equal to an alternative the homework names).
+any number in it is compared. Two ways to look at a value:
+
+* ``as_array`` / ``as_float``: strict, for the test that checks type and shape;
+* ``read_array`` / ``read_float``: the numbers when they can be read without
+  guessing (a 0-d array or a list for a scalar, a row vector for a vector,
+  np.matrix, float32), so a value test judges the numbers and a type mistake
+  costs only the type test. Hostile values (subclasses of the student's own,
+  objects, NaN, broadcasting scalars) give no numbers.
+
+Comparisons use a ``Tolerance`` scaled to what is compared and report the
+worst entry, the difference and the bar; ``likely_mistake`` recognises the
+usual mistakes (transposed, sign flipped, off by a constant factor, or equal
+to an alternative the homework computed).
 """
 
 from __future__ import annotations
@@ -44,6 +54,11 @@ def fmt(x) -> str:
     return f"{float(x):.6g}"
 
 
+def fmt_exact(x) -> str:
+    """Enough digits to see a difference of 1e-12 relative."""
+    return f"{float(x):.13g}"
+
+
 def fmt_index(name: str, index) -> str:
     if not index:
         return name
@@ -76,9 +91,12 @@ def as_float(value, name: str, finite: bool = True) -> float:
     """A real Python float or NumPy floating scalar (not an array, not a subclass), as float."""
     if type(value) is float or (isinstance(value, np.floating) and type(value).__module__ == "numpy"):
         number = float(value)
+    elif isinstance(value, np.ndarray) and value.ndim == 0:
+        raise Feedback(f"{name}: expected a scalar (a float), received a 0-d array of dtype {value.dtype}; "
+                       f"return float(...) of it.")
     elif isinstance(value, np.ndarray):
         raise Feedback(f"{name}: expected a scalar (a float), received an array of shape {value.shape}; "
-                       f"return a float, e.g. float(...) or an entry such as x[0].")
+                       f"return a float, e.g. float(x[0]) for an array x of one entry.")
     else:
         raise Feedback(f"{name}: expected a float, received {describe(value)}.")
     if finite and not np.isfinite(number):
@@ -86,17 +104,142 @@ def as_float(value, name: str, finite: bool = True) -> float:
     return number
 
 
+# -- reading the numbers of a value whose type or shape is off --------------------------------
+
+@dataclass
+class Reading:
+    """What a value holds: its numbers when they can be read unambiguously (else None), and
+    what is wrong with its exact type, shape or dtype ('' when nothing is)."""
+    numbers: object
+    problem: str
+
+    def require(self) -> object:
+        """The numbers, or Feedback saying why there are none."""
+        if self.numbers is None:
+            raise Feedback(self.problem)
+        return self.numbers
+
+
+NUMERIC_KINDS = "iuf"  # integers and floats; bool and complex are not numbers a grade reads
+
+
+def numbers_of(value):
+    """An ndarray of the value's numbers, or None: plain arrays, NumPy's own subclasses
+    (np.matrix), nested lists or tuples of ints and floats; never a student's own class."""
+    if isinstance(value, ForeignArray):
+        if not value.type_name.startswith("numpy."):
+            return None  # a subclass of the student's: its methods may lie, so no numbers from it
+        value = value.array
+    if isinstance(value, np.ndarray):
+        return value if value.dtype.kind in NUMERIC_KINDS else None
+    if isinstance(value, (list, tuple)):
+        try:
+            array = np.array(value, dtype=object)
+        except (ValueError, TypeError):
+            return None
+        if array.dtype != object or array.size == 0:
+            return None
+        flat = array.ravel()
+        if not all(type(v) in (int, float) or (isinstance(v, np.generic) and v.dtype.kind in NUMERIC_KINDS)
+                   for v in flat):
+            return None  # ragged, nested objects, bools, strings, subclasses
+        return np.array(flat.tolist(), dtype=np.float64).reshape(array.shape)
+    return None
+
+
+def _same_up_to_unit_axes(got: tuple, want: tuple) -> bool:
+    return tuple(n for n in got if n != 1) == tuple(n for n in want if n != 1)
+
+
+def read_array(value, name: str, shape, symbols=None) -> Reading:
+    """The value as float64 numbers of exactly `shape` when that needs no guess (a row or column
+    vector, np.matrix, float32, a list), with the strict check's message as the problem."""
+    shape = tuple(shape)
+    try:
+        return Reading(as_array(value, name, shape, symbols), "")
+    except Feedback as exc:
+        problem = str(exc)
+    numbers = numbers_of(value)
+    if numbers is None or numbers.size != int(np.prod(shape)) or not _same_up_to_unit_axes(numbers.shape, shape):
+        return Reading(None, problem)
+    numbers = np.asarray(numbers, dtype=np.float64).reshape(shape)
+    if not np.all(np.isfinite(numbers)):
+        try:
+            as_array(numbers, name, shape, symbols)
+        except Feedback as exc:
+            return Reading(None, str(exc))
+    return Reading(numbers, problem)
+
+
+def read_float(value, name: str) -> Reading:
+    """The value as a float when it is one number (a 0-d array, shape (1,), an int, a list of
+    one number), with the strict check's message as the problem."""
+    try:
+        return Reading(as_float(value, name), "")
+    except Feedback as exc:
+        problem = str(exc)
+    if type(value) is int or (isinstance(value, np.integer) and type(value).__module__ == "numpy"):
+        return Reading(float(value), problem)
+    numbers = numbers_of(value)
+    if numbers is None or numbers.size != 1:
+        return Reading(None, problem)
+    number = float(np.asarray(numbers, dtype=np.float64).ravel()[0])
+    if not np.isfinite(number):
+        return Reading(None, f"{name}: is {number}; it must be finite.")
+    return Reading(number, problem)
+
+
+# -- tolerances and comparisons ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How close is close enough, and why: entrywise |got - want| <= rel * scale + abs, where
+    scale is the largest |want| of the array, so the bar follows the size of what is compared."""
+    rel: float
+    abs: float = 0.0
+    reason: str = ""
+
+    def bound(self, want) -> float:
+        want = np.asarray(want, dtype=np.float64)
+        scale = float(np.max(np.abs(want))) if want.size else 0.0
+        return self.rel * scale + self.abs
+
+
+def close(got, want, tol: Tolerance) -> "Comparison":
+    """Compare two arrays (or numbers) of the same shape under `tol`; report the worst entry."""
+    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    bound = tol.bound(want)
+    if got.shape != want.shape:
+        return Comparison(False, float("inf"), (), float("nan"), float("nan"), float("inf"), bound)
+    if got.size == 0:
+        return Comparison(True, 0.0, (), 0.0, 0.0, 0.0, bound)
+    diff = np.abs(got - want)
+    diff = np.where(np.isnan(diff), np.inf, diff)
+    flat = int(np.argmax(diff))
+    worst = np.unravel_index(flat, diff.shape) if diff.ndim else ()
+    scale = float(np.max(np.abs(want)))
+    return Comparison(bool(diff.flat[flat] <= bound), float(diff.flat[flat] / scale) if scale else float(diff.flat[flat]),
+                      tuple(int(i) for i in worst), float(got.flat[flat]), float(want.flat[flat]),
+                      float(diff.flat[flat]), bound)
+
+
 @dataclass
 class Comparison:
     ok: bool
-    rel_error: float
+    rel_error: float        # the worst difference over the largest |expected| entry
     worst: tuple
     got: float
     want: float
+    difference: float = float("nan")
+    tolerance: float = float("nan")
 
-    def where(self, name: str) -> str:
-        return (f"worst entry {fmt_index(name, self.worst)}: yours {fmt(self.got)}, "
-                f"expected {fmt(self.want)}")
+    def where(self, name: str, expected: str = "expected") -> str:
+        text = (f"worst entry {fmt_index(name, self.worst)}: yours {fmt_exact(self.got)}, "
+                f"{expected} {fmt_exact(self.want)}")
+        if self.difference == self.difference and self.tolerance == self.tolerance:
+            text += f"; difference {self.difference:.3g} > tolerance {self.tolerance:.3g}" if not self.ok \
+                else f"; difference {self.difference:.3g} within tolerance {self.tolerance:.3g}"
+        return text
 
 
 def rel_errors(got: np.ndarray, want: np.ndarray, floor: float = 1e-8) -> np.ndarray:
@@ -125,7 +268,7 @@ def likely_mistake(got: np.ndarray, want: np.ndarray, alternatives: dict | None 
             return label
     if not np.any(want):
         return ""
-    if not np.any(got):
+    if not np.any(got) and got.size > 1:
         return "It is all zeros."
     if compare(got, -want, tol).ok:
         return "The sign is flipped: yours equals minus the expected value."

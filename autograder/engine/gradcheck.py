@@ -1,26 +1,17 @@
-"""Central finite differences and the relative error that judges a gradient (after CS231n)."""
+"""Central finite differences, computed in the grader (after CS231n's gradient_check.py).
+
+The grader chooses every point: x_i + h and x_i - h for each sampled entry i.
+The student's process only evaluates their function there and sends back the
+values; the differences, the division and every comparison happen here, on
+values that were checked to be numbers.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .checks import compare, Comparison
-
-H = 1e-5           # float64: truncation ~h^2, round-off ~eps/h, both far below the tolerance
-TOLERANCE = 1e-5   # CS231n: a relative error above 1e-4 is probably a mistake
-FLOOR = 1e-3       # below this size an entry is judged absolutely (1e-8 = FLOOR * TOLERANCE): finite
-                   # differences carry ~1e-10 of round-off, which tiny entries cannot absorb relatively
-
-
-SAMPLE = 48        # entries checked in a large array, as CS231n's grad_check_sparse does
-
-
-def central_difference(values: np.ndarray, count: int, h: float = H) -> np.ndarray:
-    """(f(x + h e_i) - f(x - h e_i)) / 2h from the two rows a probe returned, one per entry."""
-    values = np.asarray(values, dtype=np.float64)
-    if values.ndim != 2 or values.shape[0] != 2 or values.shape[1] != count:
-        raise ValueError("probe values have the wrong shape")
-    return (values[0] - values[1]) / (2 * h)
+H = 1e-5       # float64: truncation ~h^2 = 1e-10, round-off ~1e-16 / h = 1e-11 (relative to f)
+SAMPLE = 48    # entries checked in a large array, as CS231n's grad_check_sparse does
 
 
 def sample_entries(size: int, seed: int = 0, sample: int = SAMPLE) -> np.ndarray:
@@ -30,5 +21,13 @@ def sample_entries(size: int, seed: int = 0, sample: int = SAMPLE) -> np.ndarray
     return np.sort(np.random.default_rng(seed).choice(size, sample, replace=False))
 
 
-def check_gradient(analytic: np.ndarray, numeric: np.ndarray, tol: float = TOLERANCE) -> Comparison:
-    return compare(analytic, numeric, tol=tol, floor=FLOOR)
+def points(base: np.ndarray, entries, h: float = H) -> tuple:
+    """(x_i + h, x_i - h) for each entry: the values the student's function is evaluated at."""
+    x = np.asarray(base, dtype=np.float64).ravel()[np.asarray(entries, dtype=int)]
+    return x + h, x - h
+
+
+def central_difference(f_plus, f_minus, x_plus, x_minus) -> np.ndarray:
+    """(f(x + h e_i) - f(x - h e_i)) / (the actual distance between the two points)."""
+    f_plus, f_minus = np.asarray(f_plus, dtype=np.float64), np.asarray(f_minus, dtype=np.float64)
+    return (f_plus - f_minus) / (np.asarray(x_plus, dtype=np.float64) - np.asarray(x_minus, dtype=np.float64))

@@ -36,11 +36,11 @@ class SubmissionFixtures:
         self.student_class = student_class
         self.sandbox = sandbox
         self.own_sandbox = sandbox is None
+        self.students: list = []
 
     def pytest_sessionstart(self, session):
         if self.sandbox is None and self.student_class.needs_sandbox:
             self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
-        self.students: list = []
 
     @pytest.fixture(scope="session")
     def student(self):
@@ -56,12 +56,21 @@ class SubmissionFixtures:
         yield student
         student.close()
 
-    def close(self) -> None:
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        """Before the plugin builds the results: what the student's code printed joins them."""
+        self.collect_output()
+
+    def collect_output(self) -> None:
         for student in self.students:
             student.close()
             out = student.output()
             if out:
                 self.plugin.notes.append("What your code printed (cut to its start and end):\n" + out[-8000:])
+        self.students = []
+
+    def close(self) -> None:
+        self.collect_output()
         if self.sandbox is not None:
             if self.own_sandbox:
                 self.sandbox.shutdown()

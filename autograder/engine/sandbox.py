@@ -183,6 +183,7 @@ class Student:
         self.timed_out: dict = {}   # function label -> seconds, so a hang costs time once
         self.hung: dict = {}        # "module:Class.method" -> (label, seconds), seen by batches too
         self.output_log: list = []
+        self.memo: dict = {}        # what a suite derived from this submission, shared between its tests
 
     # -- lifecycle ------------------------------------------------------------
     def _worker(self) -> WorkerProcess:
@@ -315,16 +316,20 @@ class Student:
         keys = sorted({_key(t, m) for t, m, *_ in calls})
         return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds, keys)["value"]
 
-    def probe(self, target, method: str, args, vary: dict, h: float, label: str,
-              seconds: float | None = None, entries=None):
-        """f(x + h e_i) and f(x - h e_i) for each entry i (flat index; default all) of the varied
-        array: shape (2, number of entries)."""
+    def evaluate(self, target, method: str, args, bases: dict, points: list, label: str,
+                 seconds: float | None = None) -> list:
+        """The method's raw return value at each point the grader chose: the `bases` attributes set
+        on the target and the args, with one entry replaced per point ([("attr", name) or ("arg", i),
+        flat index, value]). Nothing is computed in the student's process but their function."""
         self._import(target)
         frames: list = []
-        request = self._call_request(target, method, args, {}, frames, vary=vary, h=h,
-                                     entries=None if entries is None else [int(e) for e in entries])
-        request["op"] = "probe"
-        return self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])["value"]
+        request = self._call_request(target, method, args, {}, frames)
+        request.update(op="evaluate", bases=encode(dict(bases), frames),
+                       points=[[list(where), int(index), float(value)] for where, index, value in points])
+        value = self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])["value"]
+        if not isinstance(value, list) or len(value) != len(points):
+            raise F.ProtocolViolation(label, "the reply does not hold one value per point")
+        return value
 
     @staticmethod
     def _label(target, method) -> str:

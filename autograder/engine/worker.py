@@ -10,8 +10,8 @@ Requests (all plain data):
     {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
     {"op": "setattrs", "target": ..., "value": {name: value}}
     {"op": "batch", "calls": [call, ...]}        one round trip for many calls
-    {"op": "probe", ...call..., "vary": {"attr": name} | {"arg": i}, "h": float, "entries": [...]}
-        central differences: f at each entry (flat index; all when absent) of the varied array +/- h
+    {"op": "evaluate", ...call..., "bases": {attr: array}, "points": [[["attr", name] | ["arg", i], index, value]]}
+        the call at points the grader chose (one entry of the base replaced); raw values back
     {"op": "import", "module": str}              import a student module (so a slow import is told apart)
     {"op": "module", "name": str, "source": str}   install a grader-provided module (no secrets in it)
 
@@ -138,30 +138,28 @@ class Server:
                 return {"ok": False, "error": self._error(exc), "index": i, "value": results}
         return {"ok": True, "value": results}
 
-    def op_probe(self, request: dict, frames: list) -> dict:
+    def op_evaluate(self, request: dict, frames: list) -> dict:
+        """The target's method at points the grader chose, each the base inputs with one entry
+        replaced by a value the grader computed: {"bases": {attr: array}, "points": [[where, index,
+        value], ...]}, where is ["attr", name] or ["arg", position]. Replies every raw return value;
+        the grader checks them and computes any difference."""
         args, kwargs = self._args(request)
-        vary, h = request["vary"], float(request["h"])
         target = self._target(request["target"])
-        if "attr" in vary:
-            base = np.array(getattr(target, vary["attr"]), dtype=np.float64)
-        else:
-            base = np.array(args[vary["arg"]], dtype=np.float64)
-        entries = request.get("entries")
-        entries = range(base.size) if entries is None else [int(e) % max(1, base.size) for e in entries]
-        values = np.empty((2, len(entries)))
-        for column, i in enumerate(entries):
-            for j, delta in enumerate((h, -h)):
-                moved = base.copy()
-                moved.flat[i] += delta
-                call_args = [a.copy() if type(a) is np.ndarray else a for a in args]
-                if "attr" in vary:
-                    setattr(target, vary["attr"], moved)
-                else:
-                    call_args[vary["arg"]] = moved
-                out = self._invoke(request, call_args, kwargs)
-                values[j, column] = float(out)
-        if "attr" in vary:
-            setattr(target, vary["attr"], base)
+        bases = decode(request.get("bases") or {"__dict__": []}, self.frames, self._resolve)
+        values = []
+        for (kind, key), index, value in request["points"]:
+            for name, base in bases.items():  # every point starts from the same weights
+                setattr(target, str(name), np.array(base, copy=True))
+            call_args = [a.copy() if type(a) is np.ndarray else a for a in args]
+            moved = np.array(bases[key] if kind == "attr" else call_args[int(key)], dtype=np.float64, copy=True)
+            moved.flat[int(index)] = float(value)
+            if kind == "attr":
+                setattr(target, str(key), moved)
+            else:
+                call_args[int(key)] = moved
+            values.append(self._invoke(request, call_args, kwargs))
+        for name, base in bases.items():
+            setattr(target, str(name), np.array(base, copy=True))
         return {"ok": True, "value": encode(values, frames)}
 
     def op_module(self, request: dict, frames: list) -> dict:

@@ -1,12 +1,19 @@
-"""Running a student's attack and judging what comes back: the budget, the box, untouched inputs."""
+"""Running a student's attack and judging what comes back: the budget, the box, untouched inputs.
+
+The grader computes the contract's attack itself (``pgd``, on its own model, in its own process)
+to know what a correct attack does on the same input: how far it moves, how much it changes E.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from autograder.engine.checks import Feedback, as_array, as_float, compare, fmt
+from autograder.engine.checks import Feedback, as_float, close, fmt, fmt_exact, read_array, read_float
 
 from .models import lend
+from .tolerances import BUDGET, DIRECTION, GUARD, MOVED, NORM, step_bound
 
 
 def norm(x, p) -> float:
@@ -18,42 +25,108 @@ def pname(p) -> str:
     return "L_inf" if p == np.inf else f"L_{p:g}"
 
 
-def run_attack(student, kind, proxy, y0, cls, eps, p, steps=10, step_size=None):
-    """The adversarial input, after checking y0 was not changed in place and the result's type."""
+def _normname(p) -> str:
+    return "inf" if p == np.inf else f"{p:g}"
+
+
+def direction(g, p, guard: float = 0.0) -> np.ndarray:
+    """sign(g) for L_inf; g / (||g||_2 + guard) for L2."""
+    if p == np.inf:
+        return np.sign(g)
+    size = np.linalg.norm(g)
+    return g / (size + guard) if size > 0 else np.zeros_like(g)
+
+
+def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", guard: float = 0.0) -> np.ndarray:
+    """The contract's attack on one of the grader's models: steps of step_size (2.5 eps / steps by
+    default) along direction(dE/dy0), each followed by projection onto the eps-ball, then [0, 1]."""
+    sign = 1.0 if kind == "untargeted" else -1.0
+    step_size = 2.5 * eps / steps if step_size is None else step_size
+    y0 = np.asarray(y0, dtype=np.float64)
+    y = y0.copy()
+    for _ in range(steps):
+        model.forward(y, int(cls))
+        y = y + sign * step_size * direction(model.backward()["y0"], p, guard)
+        delta = y - y0
+        delta = np.clip(delta, -eps, eps) if p == np.inf else delta * min(1.0, eps / max(norm(delta, 2), 1e-300))
+        y = np.clip(y0 + delta, 0.0, 1.0)
+    return y
+
+
+@dataclass
+class Attacked:
+    """What the student's attack returned, read without guessing, and what it did on the side."""
+    numbers: object       # the result's numbers (None when there are none)
+    problem: str          # what is wrong with its exact type, shape or dtype ('' when nothing)
+    mutated: bool         # y0 changed in place
+    lent: object          # the lent model, with any attempt to change it recorded
+
+
+def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) -> Attacked:
     label = f"{kind}_attack"
+    lent, proxy = lend(student, model)
     value, mutated = student.call(f"attack:{label}", None, proxy, y0, int(cls), eps, p=p, steps=steps,
                                   step_size=step_size, label=label, echo_args=True)
-    if len(mutated) > 1 and mutated[1]:
-        raise Feedback(f"attack: {label} changed the input y0 in place; work on a copy (y = y0.copy()).")
-    try:
-        return as_array(value, f"the result of {label}", y0.shape)
-    except Feedback as exc:
-        raise Feedback(f"attack: {exc}") from None
+    reading = read_array(value, f"the result of {label}", y0.shape)
+    return Attacked(reading.numbers, reading.problem, bool(len(mutated) > 1 and mutated[1]), lent)
+
+
+def numbers(attacked: Attacked) -> np.ndarray:
+    if attacked.numbers is None:
+        raise Feedback(f"attack: {attacked.problem}")
+    return attacked.numbers
+
+
+def check_contract(attacked: Attacked, kind) -> None:
+    """Returns a new float64 array of y0's shape; y0 and the model untouched."""
+    if attacked.problem:
+        raise Feedback(f"attack: {attacked.problem}")
+    if attacked.mutated:
+        raise Feedback(f"attack: {kind}_attack changed the input y0 in place; work on a copy (y = y0.copy()).")
+    if attacked.lent.tampered:
+        raise Feedback(f"attack: {kind} tried to change the network ({', '.join(attacked.lent.tampered[:3])}); "
+                       f"the model is fixed, only the input moves: call backward(0.0) and never assign weights.")
+
+
+def check_moved(y, y0, correct, p, kind, eps) -> None:
+    """A constraint pays only an attack that does its job: one that moves y0 at least MOVED as far
+    as the contract's attack does on the same input."""
+    moved, should = norm(y - y0, p), norm(correct - y0, p)
+    if should > 0 and moved < MOVED * should:
+        raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  the result is {moved:.3g} from y0 "
+                       f"(||y - y0||_{_normname(p)}); a correct attack moves it {should:.3g} here. The budget "
+                       f"and the box earn points only for an attack that moves the input.")
 
 
 def check_limits(y, y0, eps, p, kind) -> None:
     distance = norm(y - y0, p)
-    if distance > eps * (1 + 1e-9) + 1e-12:
-        raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  ||y - y0||_{'inf' if p == np.inf else p} = "
-                       f"{distance:.4g} > eps: the result left the budget.\n  Project onto the eps-ball after every "
-                       f"step, then clip to [0, 1].")
+    if distance > BUDGET.rel * eps + BUDGET.abs + eps:
+        hint = "Project onto the eps-ball after every step, then clip to [0, 1]."
+        rms = float(np.sqrt(np.mean((y - y0) ** 2)))
+        if p == 2 and y.size > 1 and abs(rms - eps) <= 1e-6 * eps:
+            hint = (f"Your result's root-mean-square distance is exactly eps ({fmt(rms)}): the norm you project "
+                    f"with divides by the number of entries n = {y.size}. lp_norm sums over every entry: "
+                    f"||y - y0||_2 = sqrt(n) x that ({fmt(distance)}).")
+        raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  ||y - y0||_{_normname(p)} = "
+                       f"{fmt_exact(distance)} > eps: the result left the budget.\n  {hint}")
     if y.min() < -1e-12 or y.max() > 1 + 1e-12:
         raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  the result has entries outside [0, 1] "
                        f"(min {fmt(y.min())}, max {fmt(y.max())}): clip to [0, 1] after every step.")
 
 
-def check_untouched(lent, kind) -> None:
-    if lent.tampered:
-        raise Feedback(f"attack: {kind} tried to change the network ({', '.join(lent.tampered[:3])}); the model "
-                       f"is fixed, only the input moves: call backward(0.0) and never assign weights.")
+def attack_class(model, t, kind, shift) -> int:
+    return int(t) if kind == "untargeted" else (int(t) + shift) % model.classes
 
 
-def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5):
-    """One attack on the lent model, with every limit checked; (y, y0, the class attacked)."""
-    cls = t if kind == "untargeted" else (t + target_shift) % model.classes
-    lent, proxy = lend(student, model)
-    y = run_attack(student, kind, proxy, y0, cls, eps, p, steps=steps)
-    check_untouched(lent, kind)
+def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, contract=False):
+    """One attack on the lent model, with the budget and the box checked on a result that moved
+    (and, with `contract`, its type and untouched inputs); (y, y0, the class attacked)."""
+    cls = attack_class(model, t, kind, target_shift)
+    attacked = run_attack(student, kind, model, y0, cls, eps, p, steps=steps)
+    y = numbers(attacked)
+    check_moved(y, y0, pgd(model, y0, cls, eps, p, steps, None, kind), p, kind, eps)
+    if contract:
+        check_contract(attacked, kind)
     check_limits(y, y0, eps, p, kind)
     return y, y0, cls
 
@@ -65,40 +138,102 @@ def looks_like_sign_step(y, y0) -> bool:
     return moved.size > 3 and moved.max() <= moved.min() * (1 + 1e-6)
 
 
+def guard_used(y, y0, model, cls, eps, p, kind, gradient_norm, bound):
+    """The guard g / (||g|| + guard) that turns the contract's step into y, if one does (checked by
+    redoing the step with it); None otherwise."""
+    want = pgd(model, y0, cls, eps, p, 1, eps, kind)
+    inside = (want > 0) & (want < 1) & (np.abs(want - y0) > 0)
+    if inside.sum() < 2:
+        return None
+    ratio = float(np.median((y - y0)[inside] / (want - y0)[inside]))
+    if not 0 < ratio < 1:
+        return None
+    guard = gradient_norm * (1 / ratio - 1)
+    redone = pgd(model, y0, cls, eps, p, 1, eps, kind, guard=guard)
+    return guard if np.max(np.abs(redone - y)) <= bound else None
+
+
 def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
     """steps=1, step_size=eps must be exactly clip(y0 +- eps * direction(dE/dy0), 0, 1)."""
-    cls = t if kind == "untargeted" else (t + target_shift) % model.classes
-    lent, proxy = lend(student, model)
-    y = run_attack(student, kind, proxy, y0, cls, eps, p, steps=1, step_size=eps)
-    check_untouched(lent, kind)
+    cls = attack_class(model, t, kind, target_shift)
+    y = numbers(run_attack(student, kind, model, y0, cls, eps, p, steps=1, step_size=eps))
     model.forward(np.asarray(y0, dtype=np.float64), int(cls))
     g = model.backward()["y0"]
-    sign = 1.0 if kind == "untargeted" else -1.0
-    step = np.sign(g) if p == np.inf else g / np.linalg.norm(g)
-    want = np.clip(y0 + sign * eps * step, 0, 1)
-    if np.allclose(y, want, rtol=0, atol=1e-10):
+    gradient_norm, step = float(np.linalg.norm(g)), direction(g, p)
+    bound = step_bound(eps, gradient_norm if p != np.inf else None)
+    want = pgd(model, y0, cls, eps, p, 1, eps, kind)
+    gap = np.abs(y - want)
+    if gap.max() <= bound:
         return
-    direction = "sign(dE/dy0)" if p == np.inf else "dE/dy0 / ||dE/dy0||_2"
+    sign = 1.0 if kind == "untargeted" else -1.0
+    name = "sign(dE/dy0)" if p == np.inf else "dE/dy0 / ||dE/dy0||_2"
+    worst = int(np.argmax(gap))
     lines = [f"attack: {kind} {pname(p)} with steps = 1, step_size = eps = {eps:g} "
-             f"is not clip(y0 {'+' if sign > 0 else '-'} eps * {direction}, 0, 1)."]
-    worst = int(np.argmax(np.abs(y - want)))
-    lines.append(f"  worst entry y[{worst}]: yours {fmt(y[worst])}, expected {fmt(want[worst])}.")
-    if np.allclose(y, np.clip(y0 - sign * eps * step, 0, 1), atol=1e-10):
+             f"is not clip(y0 {'+' if sign > 0 else '-'} eps * {name}, 0, 1).",
+             f"  worst entry y[{worst}]: yours {fmt_exact(y[worst])}, expected {fmt_exact(want[worst])}; "
+             f"difference {gap.max():.3g} > tolerance {bound:.3g}."]
+    if np.max(np.abs(y - np.clip(y0 - sign * eps * step, 0, 1))) <= bound:
         lines.append("  The step goes the wrong way: the untargeted attack climbs E for t (+), "
                      "the targeted one descends E for the target (-).")
-    elif np.allclose(y, y0 + sign * eps * step, atol=1e-10):
+    elif np.max(np.abs(y - (y0 + sign * eps * step))) <= bound:
         lines.append("  The result is not clipped to [0, 1].")
     elif p != np.inf and looks_like_sign_step(y, y0):
         lines.append("  For p = 2 step along dE/dy0 / ||dE/dy0||_2, not its sign: every entry moved "
                      "by the same amount.")
+    elif p != np.inf:
+        guard = guard_used(y, y0, model, cls, eps, p, kind, gradient_norm, bound)
+        if guard is not None and guard > GUARD:
+            lines.append(f"  Your step is dE/dy0 / (||dE/dy0|| + {guard:.2g}): a guard far larger than needed "
+                         f"(||dE/dy0||_2 is {gradient_norm:.3g} here). A guard of at most {GUARD:g}, or dividing "
+                         f"only when the norm is positive, keeps the step exact.")
     raise Feedback("\n".join(lines))
 
 
-def check_norms(student, arrays_and_ps) -> None:
+def default_step_case(student, model, y0, t, kind, eps, steps, target_shift=4):
+    """step_size=None means 2.5 * eps / steps: the result equals the contract's attack with it."""
+    cls = attack_class(model, t, kind, target_shift)
+    y = numbers(run_attack(student, kind, model, y0, cls, eps, np.inf, steps=steps))
+    want = pgd(model, y0, cls, eps, np.inf, steps, None, kind)
+    bound = step_bound(eps)
+    gap = np.abs(y - want)
+    if gap.max() <= bound:
+        return
+    worst = int(np.argmax(gap))
+    lines = [f"attack: {kind} L_inf, eps = {eps:g}, steps = {steps}, step_size = None (so 2.5 * eps / steps = "
+             f"{2.5 * eps / steps:g}) is not what {steps} projected steps of that size give.",
+             f"  worst entry y[{worst}]: yours {fmt_exact(y[worst])}, expected {fmt_exact(want[worst])}; "
+             f"difference {gap.max():.3g} > tolerance {bound:.3g}."]
+    for size, words in ((2.5 * eps / 10, "2.5 * eps / 10: the default steps = 10, not the steps given"),
+                        (eps / steps, "eps / steps, not 2.5 * eps / steps"), (eps, "eps, whatever steps is")):
+        if np.max(np.abs(y - pgd(model, y0, cls, eps, np.inf, steps, size, kind))) <= bound:
+            lines.append(f"  Your result is what a step size of {words} gives.")
+            break
+    raise Feedback("\n".join(lines))
+
+
+def direction_case(student, model, y0, t, kind, eps, steps=10, target_shift=5):
+    """The attack moves E the right way, by a good share of what the contract's attack achieves."""
+    y, y0, cls = limits_case(student, model, y0, t, kind, np.inf, eps, steps, target_shift)
+    correct = pgd(model, y0, cls, eps, np.inf, steps, None, kind)
+    before, after, should = model.loss(y0, cls), model.loss(y, cls), model.loss(correct, cls)
+    if kind == "untargeted" and not after - before >= DIRECTION * (should - before):
+        raise Feedback(f"attack: untargeted L_inf, eps = {eps:g}\n  E for the true class went from {fmt(before)} "
+                       f"to {fmt(after)}; a correct attack raises it to {fmt(should)} here. Step along "
+                       f"+sign(dE/dy0).")
+    if kind == "targeted" and not before - after >= DIRECTION * (before - should):
+        raise Feedback(f"attack: targeted L_inf, eps = {eps:g}\n  E for the target went from {fmt(before)} to "
+                       f"{fmt(after)}; a correct attack lowers it to {fmt(should)} here. Step along "
+                       f"-sign(dE/dy0) computed for the target.")
+
+
+def check_norms(student, arrays_and_ps, strict: bool = False) -> None:
+    """lp_norm's values (and, `strict`, that each is a float, as the contract says)."""
     for x, p in arrays_and_ps:
-        got = as_float(student.call("attack:lp_norm", None, x, p, label="lp_norm"), f"lp_norm(x, {p})")
+        value = student.call("attack:lp_norm", None, x, p, label="lp_norm")
+        got = as_float(value, f"lp_norm(x, {p})") if strict else read_float(value, f"lp_norm(x, {p})").require()
         want = norm(x, p)
-        if not compare(np.array(got), np.array(want), tol=1e-10).ok:
+        result = close(got, want, NORM)
+        if not result.ok:
             hint = ""
             if x.ndim > 1 and p != np.inf and np.isclose(got, norm(x.reshape(x.shape[0], -1)[0], p)):
                 hint = "\n  It looks computed over one row only: sum over every entry of x."
@@ -106,5 +241,7 @@ def check_norms(student, arrays_and_ps) -> None:
                 hint = "\n  Take absolute values: |x_i|."
             elif p == np.inf and np.isclose(got, np.max(x)):
                 hint = "\n  For p = inf use max |x_i|, with the absolute value."
-            raise Feedback(f"attack: lp_norm(x, p = {p}) for x of shape {x.shape} is {fmt(got)}, expected "
-                           f"{fmt(want)}.{hint}")
+            raise Feedback(f"attack: lp_norm(x, p = {p}) for x of shape {x.shape} is {fmt_exact(got)}, expected "
+                           f"{fmt_exact(want)} (difference {result.difference:.3g} > tolerance "
+                           f"{result.tolerance:.3g}).{hint}")
+

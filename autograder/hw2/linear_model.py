@@ -17,6 +17,8 @@ def check_input(y0, shape, classes, t):
 
 
 class LinearModel:
+    kind = "linear"
+
     def __init__(self, m0=64, n=10, seed=7, weights=None):
         if weights is None:
             rng = np.random.default_rng(seed)

@@ -118,6 +118,8 @@ def trained_weights(m1: int = 32, epochs: int = 8, lr: float = 2.0, seed: int = 
 class ReferenceModel:
     """The trained reference network, as a model to lend (see models.Lent)."""
 
+    kind = "network"
+
     def __init__(self, weights: dict):
         self.weights = {k: np.array(v, copy=True) for k, v in weights.items()}
         self._net = make_network(weights)

@@ -1,20 +1,28 @@
-"""backward(lr): every dE/d-variable with that variable's shape, checked against finite differences."""
+"""backward(lr): every dE/d-variable with that variable's shape, each the gradient of E from the last forward."""
 
 import numpy as np
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback
+from autograder.engine.checks import Feedback, close, numbers_of
 
 from .gradients import ORDER, Backward
-from .support import SMALL, random_input, random_weights, student_weights
+from .support import SMALL, random_input, random_weights, student_network, student_weights
+from .tolerances import REPEAT
 
 
 def _small_case(student):
-    return Backward(student, SMALL, random_weights(SMALL, 31), random_input(SMALL, 32), 2)
+    return Backward.shared(student, SMALL, random_weights(SMALL, 31), random_input(SMALL, 32), 2, key="small")
 
 
-@weight(4)
+def _doing_its_job(case, test: str) -> None:
+    """A test of how backward behaves pays only a backward that computes some gradient right."""
+    if not case.any_right():
+        raise Feedback(f"backward: {test} is checked only on a backward that computes gradients; none of "
+                       f"yours is right yet (see the tests 3.2).")
+
+
+@weight(2)
 @number("3.1")
 @tags("backward")
 @visibility("visible")
@@ -27,6 +35,7 @@ def test_keys_and_shapes(student):
                        f"(keys needed: {', '.join(ORDER)}).")
     for name in ORDER:
         case.gradient(name)
+    _doing_its_job(case, "the shape of each gradient")
 
 
 @pytest.mark.parametrize("name", ORDER)
@@ -35,7 +44,7 @@ def test_keys_and_shapes(student):
 @tags("backward")
 @visibility("visible")
 def test_gradient(student, name):
-    """backward: dE/d{name} matches finite differences of your forward and the reference"""
+    """backward: dE/d{name} is the true gradient (or, where your forward is off, your own forward's)"""
     _small_case(student).judge(name)
 
 
@@ -46,8 +55,37 @@ def test_gradient(student, name):
 def test_zero_learning_rate_keeps_weights(student):
     """backward: lr=0 leaves w1, b1, w2, b2 bit-for-bit unchanged"""
     case = _small_case(student)
-    after = student_weights(student, case.net, SMALL)
+    _doing_its_job(case, "lr = 0 leaving the weights alone")
+    after = student_weights(student, case.net, SMALL, strict=False)
     changed = [k for k in ("w1", "b1", "w2", "b2") if not np.array_equal(after[k], case.weights[k])]
     if changed:
         raise Feedback(f"backward: with lr = 0 the weights {', '.join(changed)} changed. Only update them "
                        f"when lr != 0, and never in place on arrays you return.")
+
+
+@weight(2)
+@number("3.5")
+@tags("backward")
+@visibility("visible")
+def test_second_backward_gives_the_same_gradients(student):
+    """backward: a second backward(0) after one forward returns the same gradients (of E from the last forward)"""
+    case = _small_case(student)
+    _doing_its_job(case, "a repeated backward(0)")
+    weights, y0 = random_weights(SMALL, 33), random_input(SMALL, 34)
+    net = student_network(student, SMALL, weights)
+    student.call(net, "forward", y0, 1, label="Network.forward")
+    first = student.call(net, "backward", 0.0, label="Network.backward")
+    second = student.call(net, "backward", 0.0, label="Network.backward (again)")
+    if not isinstance(first, dict) or not isinstance(second, dict):
+        raise Feedback("backward: it must return the dict of gradients every time it is called.")
+    differ = []
+    for name in ORDER:
+        if name in first and name in second:
+            a, b = numbers_of(first[name]), numbers_of(second[name])
+            if a is None or b is None or a.shape != b.shape or not close(b, a, REPEAT).ok:
+                differ.append(name)
+    if differ:
+        raise Feedback(f"backward: a second backward(0) after the same forward returned other dE/d"
+                       f"{', dE/d'.join(differ)}. backward must return the gradients of E from the last "
+                       f"forward: do not change the values forward kept (e.g. with -= or *= on them).")
+

@@ -1,13 +1,50 @@
-"""The gradient step: w <- w - lr dE/dw, b <- b - lr dE/db, with the gradients backward returned."""
+"""The gradient step: w <- w - lr dE/dw, b <- b - lr dE/db, with the gradients backward returned.
+
+Graded apart from the gradients: a step along whatever gradient backward returned earns the update's
+points; a gradient that is all zeros makes the step impossible to see, so it earns nothing here.
+"""
 
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback, as_array, compare
+from autograder.engine.checks import Feedback, close, read_array
 
 from .support import SMALL, random_input, random_weights, shape_of, student_network, student_weights
+from .tolerances import UPDATE
 
 PARAMETERS = ("w1", "b1", "w2", "b2")
+
+
+def returned_gradient(grads, key, sizes) -> np.ndarray:
+    """dE/d`key` as numbers (its type and shape are backward's business), or Feedback saying why the
+    update cannot be checked with it."""
+    if not isinstance(grads, dict):
+        raise Feedback("update: backward must return the dict of gradients (see the backward tests).")
+    if key not in grads:
+        raise Feedback(f"dE/d{key} is missing from backward's dict, so its update cannot be checked.")
+    shape, symbols = shape_of(key, sizes)
+    reading = read_array(grads[key], f"dE/d{key}", shape, symbols)
+    if reading.numbers is None:
+        raise Feedback(f"{reading.problem} (its update cannot be checked)")
+    if not np.any(reading.numbers):
+        raise Feedback(f"dE/d{key} is all zeros, so no step along it can be seen: the update earns points for "
+                       f"a step that moves {key}.")
+    return reading.numbers
+
+
+def step_problem(key, old, new, step) -> str:
+    """'' when new = old - step; else what the step did instead."""
+    if close(new, old - step, UPDATE).ok:
+        return ""
+    if np.array_equal(new, old):
+        return f"{key} was not updated."
+    if close(new, old + step, UPDATE).ok:
+        return f"{key} moved up the gradient: use {key} <- {key} - lr * dE/d{key} (minus)."
+    if close(new, old - 2 * step, UPDATE).ok:
+        return f"{key} took the step twice: update each weight once per backward."
+    result = close(new, old - step, UPDATE)
+    return (f"{key} after the step is not {key} - lr * dE/d{key} with the dE/d{key} you returned "
+            f"({result.where(key)}).")
 
 
 def _check_step(student, sizes, seed, lr):
@@ -15,34 +52,17 @@ def _check_step(student, sizes, seed, lr):
     net = student_network(student, sizes, weights)
     student.call(net, "forward", random_input(sizes, seed), 1, label="Network.forward")
     grads = student.call(net, "backward", lr, label="Network.backward")
-    if not isinstance(grads, dict):
-        raise Feedback("update: backward must return the dict of gradients (see the backward tests).")
-    after = student_weights(student, net, sizes)
+    after = student_weights(student, net, sizes, strict=False)
     problems = []
     for key in PARAMETERS:
-        if key not in grads:
-            problems.append(f"dE/d{key} is missing from backward's dict, so its update cannot be checked.")
-            continue
-        shape, symbols = shape_of(key, sizes)
         try:
-            g = as_array(grads[key], f"dE/d{key}", shape, symbols)
+            g = returned_gradient(grads, key, sizes)
         except Feedback as exc:
-            problems.append(f"{exc} (its update cannot be checked)")
+            problems.append(str(exc))
             continue
-        old, new = weights[key], after[key]
-        want = old - lr * g
-        if compare(new, want, tol=1e-10, floor=1e-12).ok:
-            continue
-        if np.array_equal(new, old):
-            problems.append(f"{key} was not updated (lr = {lr}).")
-        elif compare(new, old + lr * g, 1e-10, 1e-12).ok:
-            problems.append(f"{key} moved up the gradient: use {key} <- {key} - lr * dE/d{key} (minus).")
-        elif compare(new, old - 2 * lr * g, 1e-10, 1e-12).ok:
-            problems.append(f"{key} took the step twice: update each weight once per backward.")
-        else:
-            result = compare(new, want, 1e-10, 1e-12)
-            problems.append(f"{key} after the step is not {key} - lr * dE/d{key} with the dE/d{key} you returned "
-                            f"({result.where(key)}).")
+        problem = step_problem(key, weights[key], after[key], lr * g)
+        if problem:
+            problems.append(problem)
     if problems:
         raise Feedback(f"update with lr = {lr}:\n  " + "\n  ".join(problems))
 
