@@ -37,9 +37,17 @@ def direction(g, p, guard: float = 0.0) -> np.ndarray:
     return g / (size + guard) if size > 0 else np.zeros_like(g)
 
 
-def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", guard: float = 0.0) -> np.ndarray:
+def rms(x) -> float:
+    """The root-mean-square of x: an L2 norm divided by sqrt(n), a usual slip for the norm."""
+    return float(np.sqrt(np.mean(np.square(x))))
+
+
+def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", guard: float = 0.0,
+        ball=None) -> np.ndarray:
     """The contract's attack on one of the grader's models: steps of step_size (2.5 eps / steps by
-    default) along direction(dE/dy0), each followed by projection onto the eps-ball, then [0, 1]."""
+    default) along direction(dE/dy0), each followed by projection onto the eps-ball, then [0, 1].
+    `guard` and `ball` (the L2 norm the projection uses) redo the usual slips, to check a hint."""
+    ball = ball or (lambda d: norm(d, 2))
     sign = 1.0 if kind == "untargeted" else -1.0
     step_size = 2.5 * eps / steps if step_size is None else step_size
     y0 = np.asarray(y0, dtype=np.float64)
@@ -48,7 +56,7 @@ def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", gua
         model.forward(y, int(cls))
         y = y + sign * step_size * direction(model.backward()["y0"], p, guard)
         delta = y - y0
-        delta = np.clip(delta, -eps, eps) if p == np.inf else delta * min(1.0, eps / max(norm(delta, 2), 1e-300))
+        delta = np.clip(delta, -eps, eps) if p == np.inf else delta * min(1.0, eps / max(ball(delta), 1e-300))
         y = np.clip(y0 + delta, 0.0, 1.0)
     return y
 
@@ -98,15 +106,16 @@ def check_moved(y, y0, correct, p, kind, eps) -> None:
                        f"and the box earn points only for an attack that moves the input.")
 
 
-def check_limits(y, y0, eps, p, kind) -> None:
+def check_limits(y, y0, eps, p, kind, redo=None) -> None:
+    """The budget and the box; `redo(ball)` runs the contract's attack on the same input with another
+    projection norm, to check the root-mean-square slip before naming it."""
     distance = norm(y - y0, p)
     if distance > BUDGET.rel * eps + BUDGET.abs + eps:
         hint = "Project onto the eps-ball after every step, then clip to [0, 1]."
-        rms = float(np.sqrt(np.mean((y - y0) ** 2)))
-        if p == 2 and y.size > 1 and abs(rms - eps) <= 1e-6 * eps:
-            hint = (f"Your result's root-mean-square distance is exactly eps ({fmt(rms)}): the norm you project "
-                    f"with divides by the number of entries n = {y.size}. lp_norm sums over every entry: "
-                    f"||y - y0||_2 = sqrt(n) x that ({fmt(distance)}).")
+        if p == 2 and redo is not None and np.max(np.abs(redo(rms) - y)) <= step_bound(eps):
+            hint = (f"Your result is exactly what projecting with the root-mean-square sqrt(mean(d^2)) gives: that "
+                    f"norm divides by the number of entries n = {y.size}, so it lets ||y - y0||_2 reach sqrt(n) eps. "
+                    f"Project with the L2 norm over every entry, sqrt(sum(d^2)).")
         raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  ||y - y0||_{_normname(p)} = "
                        f"{fmt_exact(distance)} > eps: the result left the budget.\n  {hint}")
     if y.min() < -1e-12 or y.max() > 1 + 1e-12:
@@ -127,7 +136,7 @@ def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, cont
     check_moved(y, y0, pgd(model, y0, cls, eps, p, steps, None, kind), p, kind, eps)
     if contract:
         check_contract(attacked, kind)
-    check_limits(y, y0, eps, p, kind)
+    check_limits(y, y0, eps, p, kind, redo=lambda ball: pgd(model, y0, cls, eps, p, steps, None, kind, ball=ball))
     return y, y0, cls
 
 
