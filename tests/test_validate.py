@@ -15,6 +15,8 @@ def copy_assignment(dest):
                     ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(PROJECT / "solution", dest / "solution")
     shutil.copytree(PROJECT / "handout", dest / "handout")
+    shutil.copytree(PROJECT / "tests" / "fairness", dest / "tests" / "fairness",
+                    ignore=shutil.ignore_patterns("__pycache__"))
     return dest / "autograder" / "hw2"
 
 
@@ -38,6 +40,8 @@ def test_validate_passes_on_main():
     assert code == 0, out
     assert "All checks pass." in out
     assert re.search(r"28 of 28 hints right|(\d+) of \1 hints right", out)
+    assert re.search(r"correct variants: (\d+)/\1 full marks", out)
+    assert "PASS" in line(out, "degenerate submissions: none earns more than its work")
 
 
 def test_a_deleted_test_lets_a_bug_survive(tmp_path):

@@ -18,6 +18,7 @@ class Homework:
     known_bugs: str = ""         # a file in the suite defining BUGS (see validate.py)
     stages: list = field(default_factory=list)  # every test carries exactly one of these tags
     feedback_limit: dict | None = None  # {"submissions": K, "window_hours": H}: see feedback_limit.py
+    corpus: Path | None = None   # a folder, relative to the homework's, of graded-in-advance submissions (corpus.py)
     suite: Path = Path(".")      # set on load: the folder of the tests
     solution: Path = Path(".")
     handout: Path = Path(".")
@@ -39,6 +40,8 @@ class Homework:
         project = folder.parents[1]
         data.update(suite=folder, solution=project / data.pop("solution_dir"),
                     handout=project / data.pop("handout_dir"))
+        if data.get("corpus"):
+            data["corpus"] = (folder / data["corpus"]).resolve()
         homework = cls(**data)
         if not isinstance(homework.files, list) or not all(isinstance(f, str) for f in homework.files):
             raise ValueError(f"{path}: files must be a list of file names")

@@ -6,6 +6,9 @@ catalogued bug (it must cost its own stage, only the stages it declares, and
 its feedback must name the mistake), the solution twice (identical results),
 and checks the suite's shape (visible and hidden tests in every stage,
 weights adding up), its time budget and the handout's sync with the solution.
+With a fairness corpus (homework.json "corpus", see corpus.py) it also grades
+every correct variant (full marks) and every degenerate submission (at most
+the points of its work).
 
 A homework's bug catalogue is a Python file named in homework.json that
 defines ``BUGS``: objects with ``name``, ``stage``, ``touches``, ``hint`` and
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle import collect_manifest, handout_drift
+from .corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
 from .report import stage_totals
 
 
@@ -81,6 +85,10 @@ def validate(homework, jobs: int | None = None) -> list:
             for name, text in bug.apply(homework.solution).items():
                 (folder / name).write_text(text)
             folders[bug.name] = folder
+        correct = correct_submissions(homework.corpus) if homework.corpus else {}
+        degenerate = degenerate_submissions(homework.corpus) if homework.corpus else []
+        folders.update({f"correct:{name}": folder for name, folder in correct.items()})
+        folders.update({f"degenerate:{case.name}": case.folder for case in degenerate})
         order = list(folders) + ["solution (again)"]
         graded = dict(zip(order, _grade_all(homework, [*folders.values(), homework.solution], jobs)))
     finally:
@@ -110,6 +118,9 @@ def validate(homework, jobs: int | None = None) -> list:
     share = hints / len(bugs) if bugs else 0.0
     lines.append(Line("feedback names the mistake", share == 1.0, f"{hints} of {len(bugs)} hints right ({share:.0%})"))
 
+    if homework.corpus:
+        lines += _corpus_lines(graded, correct, degenerate)
+
     again, _ = graded["solution (again)"]
     lines.append(Line("two runs give identical results", _comparable(again) == _comparable(solution),
                       "identical" if _comparable(again) == _comparable(solution) else "the runs differ"))
@@ -134,6 +145,19 @@ def validate(homework, jobs: int | None = None) -> list:
     lines.append(Line("handout/ is in sync with solution/", not drift,
                       f"differs: {', '.join(drift)} (run: python -m autograder build)" if drift else "in sync"))
     return lines
+
+
+def _corpus_lines(graded: dict, correct: dict, degenerate: list) -> list:
+    short = {name: not_full_marks(graded[f"correct:{name}"][0]) for name in correct}
+    short = {name: text for name, text in short.items() if text}
+    over = [(case, graded[f"degenerate:{case.name}"][0]) for case in degenerate]
+    over = [f"{case.name} earns {results.score:g} > {case.max:g} (+{excess(results, case):g})"
+            for case, results in over if excess(results, case)]
+    return [Line(f"correct variants: {len(correct) - len(short)}/{len(correct)} full marks",
+                 bool(correct) and not short,
+                 "; ".join(f"{name} {text}" for name, text in short.items()) or "all full marks"),
+            Line("degenerate submissions: none earns more than its work", bool(degenerate) and not over,
+                 "; ".join(over) or f"{len(degenerate)} within their maximum")]
 
 
 def _failed(results) -> str:

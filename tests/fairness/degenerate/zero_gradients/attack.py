@@ -1,0 +1,15 @@
+"""The handout's attack stubs."""
+
+import numpy as np
+
+
+def lp_norm(x, p):
+    raise NotImplementedError
+
+
+def untargeted_attack(net, y0, t, eps, p=np.inf, steps=10, step_size=None):
+    raise NotImplementedError
+
+
+def targeted_attack(net, y0, target, eps, p=np.inf, steps=10, step_size=None):
+    raise NotImplementedError

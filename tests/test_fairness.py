@@ -1,0 +1,41 @@
+"""Every grade tells the truth: correct code in other styles gets full marks, and a submission that does
+only part of the work earns at most that part (tests/fairness, graded through Gradescope's whole flow)."""
+
+import pytest
+
+from autograder.engine.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
+
+from .helpers import PROJECT
+
+CORPUS = PROJECT / "tests" / "fairness"
+CORRECT = correct_submissions(CORPUS)
+DEGENERATE = {case.name: case for case in degenerate_submissions(CORPUS)}
+
+
+def _scores(results) -> str:
+    return "\n".join(f"  {t.number:>6} {t.score:5.3g} / {t.max_score:g}  {t.name}" for t in results.tests)
+
+
+@pytest.mark.parametrize("style", sorted(CORRECT))
+def test_correct_style_gets_full_marks(style, gradescope):
+    results = gradescope(CORRECT[style])
+    failed = "\n\n".join(f"{t.number} ({t.score:g} / {t.max_score:g}):\n{t.output}"
+                         for t in results.tests if t.status != "passed")
+    assert not not_full_marks(results), f"{style}: {not_full_marks(results)}\n\n{failed}"
+
+
+@pytest.mark.parametrize("name", sorted(DEGENERATE))
+def test_degenerate_earns_at_most_its_work(name, gradescope):
+    case = DEGENERATE[name]
+    results = gradescope(case.folder)
+    assert not excess(results, case), (f"{name} earns {results.score:g}, at most {case.max:g} allowed "
+                                       f"({case.does}):\n{_scores(results)}")
+
+
+def test_every_style_and_case_is_documented():
+    assert len(CORRECT) >= 8 and len(DEGENERATE) >= 8
+    for folder in [*CORRECT.values(), *(c.folder for c in DEGENERATE.values())]:
+        assert {p.name for p in folder.glob("*.py")} == {"network.py", "attack.py"}, folder
+    for folder in CORRECT.values():
+        for path in folder.glob("*.py"):
+            assert path.read_text().startswith('"""'), f"{path}: a module docstring names the style"
