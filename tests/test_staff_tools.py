@@ -68,7 +68,7 @@ def test_regrade_diff_after_a_weight_change(tmp_path, homework):
     assert cli("batch", str(export), "--out", str(before), "--jobs", "2").returncode == 0
     suite = copy_assignment(tmp_path / "changed")
     attack = suite / "test_attack.py"
-    attack.write_text(attack.read_text().replace('@weight(4)\n@number("5.3")', '@weight(6)\n@number("5.3")'))
+    attack.write_text(attack.read_text().replace('@weight(3)\n@number("5.3")', '@weight(6)\n@number("5.3")'))
     done = cli("--homework", str(suite), "batch", str(export), "--out", str(after), "--jobs", "2")
     assert done.returncode == 0, done.stderr[-2000:]
     done = cli("diff", str(before), str(after))
@@ -80,8 +80,8 @@ def test_regrade_diff_after_a_weight_change(tmp_path, homework):
                                                       for t in r["tests"])}
     assert {r["id"] for r in rows} == passed_53 and passed_53
     for r in rows:
-        assert float(r["new total"]) - float(r["old total"]) == pytest.approx(2)
-        assert r["tests flipped"] == "5.3 4->6" and r["submitters"].startswith("Student")
+        assert float(r["new total"]) - float(r["old total"]) == pytest.approx(3)
+        assert r["tests flipped"] == "5.3 3->6" and r["submitters"].startswith("Student")
 
 
 def _results():

@@ -149,6 +149,9 @@ class WorkerProcess:
         return status
 
 
+READ = object()  # in a batch, in place of a method name: read the attributes named in args
+
+
 def _key(target, method) -> str:
     path = target.path if isinstance(target, Handle) else str(target)
     return f"{path}.{method}" if method else path
@@ -308,12 +311,14 @@ class Student:
         self._round_trip(request, frames, f"setting {', '.join(values)}")
 
     def batch(self, calls: list, label: str, seconds: float | None = None) -> list:
-        """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]."""
+        """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]; an entry
+        (target, READ, names, {}, False) reads those attributes of the target instead."""
         for call in calls:
             self._import(call[0])
         frames: list = []
-        requests = [self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
-        keys = sorted({_key(t, m) for t, m, *_ in calls})
+        requests = [{"op": "getattrs", "target": self._target(t), "names": [str(n) for n in a]} if m is READ
+                    else self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
+        keys = sorted({_key(t, m) for t, m, *_ in calls if m is not READ})
         return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds, keys)["value"]
 
     def evaluate(self, target, method: str, args, bases: dict, points: list, label: str,

@@ -9,7 +9,7 @@ Requests (all plain data):
      "store": name | None, "discard": bool, "echo_args": bool}
     {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
     {"op": "setattrs", "target": ..., "value": {name: value}}
-    {"op": "batch", "calls": [call, ...]}        one round trip for many calls
+    {"op": "batch", "calls": [call or getattrs, ...]}   one round trip for many calls
     {"op": "evaluate", ...call..., "bases": {attr: array}, "points": [[["attr", name] | ["arg", i], index, value]]}
         the call at points the grader chose (one entry of the base replaced); raw values back
     {"op": "import", "module": str}              import a student module (so a slow import is told apart)
@@ -133,7 +133,8 @@ class Server:
         results = []
         for i, call in enumerate(request["calls"]):
             try:
-                results.append(self.op_call(call, frames)["value"])
+                op = self.op_getattrs if call.get("op") == "getattrs" else self.op_call
+                results.append(op(call, frames)["value"])
             except BaseException as exc:  # noqa: BLE001
                 return {"ok": False, "error": self._error(exc), "index": i, "value": results}
         return {"ok": True, "value": results}
@@ -186,6 +187,7 @@ class Server:
         except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, Skipped... all reported
             frames = []
             reply = {"ok": False, "error": self._error(exc)}
+        _flush_output()
         self.channel.send_raw(reply, frames)
 
     def serve(self) -> None:
@@ -248,6 +250,16 @@ class RemoteProxy:
 
     def __repr__(self):
         return f"<network {object.__getattribute__(self, '_name')}>"
+
+
+def _flush_output() -> None:
+    """What the student printed reaches the pipe now: the worker ends with SIGKILL, which would
+    lose whatever sat in Python's buffers (and with it, their output in results.json)."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - a student may have replaced the stream with anything
+            pass
 
 
 def _same(a: np.ndarray, b) -> bool:

@@ -1,6 +1,6 @@
 """Running a student's attack and judging what comes back: the budget, the box, untouched inputs.
 
-The grader computes the contract's attack itself (``pgd``, on its own model, in its own process)
+The grader computes the contract's attack itself (``reference.attack``, on its own model, in its own process)
 to know what a correct attack does on the same input: how far it moves, how much it changes E.
 """
 
@@ -12,6 +12,9 @@ import numpy as np
 
 from autograder.engine.checks import Feedback, as_float, close, fmt, fmt_exact, read_array, read_float
 
+from autograder.engine.replay import NotRecorded
+
+from . import reference
 from .models import lend
 from .tolerances import BUDGET, DIRECTION, GUARD, MOVED, NORM, step_bound
 
@@ -29,12 +32,12 @@ def _normname(p) -> str:
     return "inf" if p == np.inf else f"{p:g}"
 
 
-def direction(g, p, guard: float = 0.0) -> np.ndarray:
-    """sign(g) for L_inf; g / (||g||_2 + guard) for L2."""
+def direction(g, p) -> np.ndarray:
+    """sign(g) for L_inf; g / ||g||_2 for L2 (the step's direction in the contract's words)."""
     if p == np.inf:
         return np.sign(g)
     size = np.linalg.norm(g)
-    return g / (size + guard) if size > 0 else np.zeros_like(g)
+    return g / size if size > 0 else np.zeros_like(g)
 
 
 def rms(x) -> float:
@@ -43,22 +46,20 @@ def rms(x) -> float:
 
 
 def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", guard: float = 0.0,
-        ball=None) -> np.ndarray:
-    """The contract's attack on one of the grader's models: steps of step_size (2.5 eps / steps by
-    default) along direction(dE/dy0), each followed by projection onto the eps-ball, then [0, 1].
-    `guard` and `ball` (the L2 norm the projection uses) redo the usual slips, to check a hint."""
-    ball = ball or (lambda d: norm(d, 2))
-    sign = 1.0 if kind == "untargeted" else -1.0
-    step_size = 2.5 * eps / steps if step_size is None else step_size
-    y0 = np.asarray(y0, dtype=np.float64)
-    y = y0.copy()
-    for _ in range(steps):
-        model.forward(y, int(cls))
-        y = y + sign * step_size * direction(model.backward()["y0"], p, guard)
-        delta = y - y0
-        delta = np.clip(delta, -eps, eps) if p == np.inf else delta * min(1.0, eps / max(ball(delta), 1e-300))
-        y = np.clip(y0 + delta, 0.0, 1.0)
-    return y
+        rms_ball: bool = False):
+    """The contract's attack on the grader's model, computed by the reference module (which the
+    student's bundle holds only as recorded values); `guard` and `rms_ball` redo usual slips."""
+    return reference.attack(model.kind, model.weights, np.asarray(y0, dtype=np.float64), int(cls), float(eps),
+                            float(p), int(steps), step_size, kind, float(guard), bool(rms_ball))
+
+
+def redo(*args, **kwargs):
+    """pgd to check a hint before naming it; None where the self-check has no recorded value for it
+    (the hint is then left to Gradescope)."""
+    try:
+        return pgd(*args, **kwargs)
+    except NotRecorded:
+        return None
 
 
 @dataclass
@@ -107,12 +108,13 @@ def check_moved(y, y0, correct, p, kind, eps) -> None:
 
 
 def check_limits(y, y0, eps, p, kind, redo=None) -> None:
-    """The budget and the box; `redo(ball)` runs the contract's attack on the same input with another
-    projection norm, to check the root-mean-square slip before naming it."""
+    """The budget and the box; `redo()` runs the contract's attack on the same input projecting with
+    the root-mean-square, to check that slip before naming it (None when it cannot)."""
     distance = norm(y - y0, p)
     if distance > BUDGET.rel * eps + BUDGET.abs + eps:
         hint = "Project onto the eps-ball after every step, then clip to [0, 1]."
-        if p == 2 and redo is not None and np.max(np.abs(redo(rms) - y)) <= step_bound(eps):
+        redone = redo() if p == 2 and redo is not None else None
+        if redone is not None and np.max(np.abs(redone - y)) <= step_bound(eps):
             hint = (f"Your result is exactly what projecting with the root-mean-square sqrt(mean(d^2)) gives: that "
                     f"norm divides by the number of entries n = {y.size}, so it lets ||y - y0||_2 reach sqrt(n) eps. "
                     f"Project with the L2 norm over every entry, sqrt(sum(d^2)).")
@@ -136,7 +138,7 @@ def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, cont
     check_moved(y, y0, pgd(model, y0, cls, eps, p, steps, None, kind), p, kind, eps)
     if contract:
         check_contract(attacked, kind)
-    check_limits(y, y0, eps, p, kind, redo=lambda ball: pgd(model, y0, cls, eps, p, steps, None, kind, ball=ball))
+    check_limits(y, y0, eps, p, kind, redo=lambda: redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True))
     return y, y0, cls
 
 
@@ -158,8 +160,8 @@ def guard_used(y, y0, model, cls, eps, p, kind, gradient_norm, bound):
     if not 0 < ratio < 1:
         return None
     guard = gradient_norm * (1 / ratio - 1)
-    redone = pgd(model, y0, cls, eps, p, 1, eps, kind, guard=guard)
-    return guard if np.max(np.abs(redone - y)) <= bound else None
+    redone = redo(model, y0, cls, eps, p, 1, eps, kind, guard=guard)
+    return guard if redone is not None and np.max(np.abs(redone - y)) <= bound else None
 
 
 def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
@@ -214,7 +216,8 @@ def default_step_case(student, model, y0, t, kind, eps, steps, target_shift=4):
              f"difference {gap.max():.3g} > tolerance {bound:.3g}."]
     for size, words in ((2.5 * eps / 10, "2.5 * eps / 10: the default steps = 10, not the steps given"),
                         (eps / steps, "eps / steps, not 2.5 * eps / steps"), (eps, "eps, whatever steps is")):
-        if np.max(np.abs(y - pgd(model, y0, cls, eps, np.inf, steps, size, kind))) <= bound:
+        redone = redo(model, y0, cls, eps, np.inf, steps, size, kind)
+        if redone is not None and np.max(np.abs(y - redone)) <= bound:
             lines.append(f"  Your result is what a step size of {words} gives.")
             break
     raise Feedback("\n".join(lines))

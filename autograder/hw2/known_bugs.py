@@ -20,7 +20,7 @@ class Bug:
     old: str
     new: str
     hint: str                      # the feedback of some failed test in `stage` contains this
-    touches: tuple = field(default=())  # other stages allowed to lose points
+    touches: tuple = field(default=())  # other stages allowed to lose points (each with its reason below)
     more: tuple = field(default=())     # further (old, new) edits of the same file
 
     def apply(self, solution: Path) -> dict:
@@ -49,9 +49,9 @@ BUGS = [
         "dtype"),
     # -- forward ----------------------------------------------------------------
     Bug("forward_missing_b2", "forward", N, "self.a2 = self.w2 @ self.y1 + self.b2", "self.a2 = self.w2 @ self.y1",
-        "b2 seems to be missing", ("backward",)),
+        "b2 seems to be missing", ("backward",)),  # E ignores b2: not the network, its gradients unjudgeable
     Bug("forward_missing_b1", "forward", N, "self.a1 = self.w1 @ self.y0 + self.b1", "self.a1 = self.w1 @ self.y0",
-        "b1 seems to be missing", ("backward",)),
+        "b1 seems to be missing", ("backward",)),  # E ignores b1: likewise
     Bug("forward_unstable_softmax", "forward", N, "shifted = self.a2 - np.max(self.a2)", "shifted = self.a2",
         "log-sum-exp"),
     Bug("forward_returns_array", "forward", N, "self.E = float(-log_y2[self.t])\n        return self.E",
@@ -59,20 +59,20 @@ BUGS = [
     Bug("forward_modifies_input", "forward", N, "        self.y2 = np.exp(log_y2)\n",
         "        self.y2 = np.exp(log_y2)\n        y0 *= 0.5\n", "changed the input y0 in place"),
     Bug("forward_log_without_minus", "forward", N, "self.E = float(-log_y2[self.t])", "self.E = float(log_y2[self.t])",
-        "note the minus", ("backward", "update")),
+        "note the minus", ("backward",)),  # backward's dE/dy2 = -exp(E) is then wrong for either E
     # -- backward ---------------------------------------------------------------
     Bug("backward_sigmoid_derivative", "backward", N, "da1 = dy1 * self.y1 * (1.0 - self.y1)",
-        "da1 = dy1 * self.a1 * (1.0 - self.a1)", "sigmoid(a1)", ("update",)),
+        "da1 = dy1 * self.a1 * (1.0 - self.a1)", "sigmoid(a1)"),
     Bug("backward_transposed_dw2", "backward", N, "dw2 = np.outer(da2, self.y1)", "dw2 = np.outer(self.y1, da2)",
-        "transposed", ("update",)),
+        "transposed", ("update",)),  # w2 - lr * dw2 then fails on shapes
     Bug("backward_missing_db1", "backward", N, '"a1": da1, "w1": dw1, "b1": db1, "y0": dy0}',
-        '"a1": da1, "w1": dw1, "y0": dy0}', "no key 'b1'", ("update",)),
+        '"a1": da1, "w1": dw1, "y0": dy0}', "no key 'b1'", ("update",)),  # b1's step has no gradient to check
     Bug("backward_no_onehot", "backward", N, "da2 = self.y2 - onehot", "da2 = self.y2.copy()",
-        "y2 - onehot(t)", ("update",)),
+        "y2 - onehot(t)"),
     Bug("backward_dy2_sign", "backward", N, "dy2[self.t] = -np.exp(self.E)", "dy2[self.t] = np.exp(self.E)",
         "sign is flipped"),
     Bug("backward_factor_two", "backward", N, "da2 = self.y2 - onehot", "da2 = 2.0 * (self.y2 - onehot)",
-        "constant factor", ("update",)),
+        "constant factor"),
     Bug("backward_dy0_skips_sigmoid", "backward", N, "dy0 = self.w1.T @ da1", "dy0 = self.w1.T @ dy1",
         "dE/dy0 = w1^T (dE/da1)"),
     # -- update -----------------------------------------------------------------

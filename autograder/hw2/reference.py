@@ -75,6 +75,37 @@ def loss_variant(weights: dict, y0, t, variant: str) -> float:
     raise ValueError(variant)
 
 
+@recorded
+def attack(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: str, guard: float,
+           rms_ball: bool) -> np.ndarray:
+    """The contract's attack, computed in the grader on its own model ("linear" or "network"): steps of
+    step_size (2.5 eps / steps by default) along sign(dE/dy0) or dE/dy0 / (||dE/dy0||_2 + guard), each
+    followed by projection onto the eps-ball (with the root-mean-square instead of the L2 norm when
+    `rms_ball`, a usual slip) and clipping to [0, 1]. Never shipped in the student's bundle."""
+    if model == "linear":
+        from .linear_model import LinearModel
+        net = LinearModel(weights=weights)
+    else:
+        net = ReferenceModel(weights)
+    sign = 1.0 if kind == "untargeted" else -1.0
+    step_size = 2.5 * eps / steps if step_size is None else step_size
+    y0 = np.asarray(y0, dtype=np.float64)
+    y = y0.copy()
+    for _ in range(steps):
+        net.forward(y, int(cls))
+        g = net.backward()["y0"]
+        size = np.linalg.norm(g)
+        step = np.sign(g) if p == np.inf else (g / (size + guard) if size > 0 else np.zeros_like(g))
+        delta = y + sign * step_size * step - y0
+        if p == np.inf:
+            delta = np.clip(delta, -eps, eps)
+        else:
+            length = np.sqrt(np.mean(delta ** 2)) if rms_ball else np.linalg.norm(delta)
+            delta = delta * min(1.0, eps / length) if length > 0 else delta
+        y = np.clip(y0 + delta, 0.0, 1.0)
+    return y
+
+
 def predict(weights: dict, images: np.ndarray) -> np.ndarray:
     """Classes for a batch of inputs (rows), from the weights alone."""
     a1 = images @ weights["w1"].T + weights["b1"]
