@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HOMEWORK = Path(__file__).resolve().parent / "hw2"
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _homework(args):
     from .engine.homework import Homework
-    return Homework.load(args.homework)
+    from .engine.homeworks import resolve
+    return Homework.load(resolve(args.homework, PACKAGE))
 
 
 def cmd_grade(args) -> int:
@@ -73,12 +74,29 @@ def cmd_simulate(args) -> int:
     return 0
 
 
+def cmd_new(args) -> int:
+    from .engine.scaffold import new_homework
+    for path in new_homework(args.name, Path(args.dir) if args.dir else PACKAGE.parent):
+        print(path)
+    return 0
+
+
+HOMEWORK_HELP = ("the homework: a name (autograder/NAME) or a folder (default: the one a build recorded, "
+                 "or the only one present)")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    parser.add_argument("--homework", default=str(HOMEWORK), help="the homework's folder (default: hw2)")
+    parser.add_argument("--homework", default=None, help=HOMEWORK_HELP)
     sub = parser.add_subparsers(dest="command", required=True)
+    # --homework also after the command; SUPPRESS keeps a value given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--homework", default=argparse.SUPPRESS, help=HOMEWORK_HELP)
 
-    grade = sub.add_parser("grade", help="grade one submission and write Gradescope's results.json")
+    def command(name, **kwargs):
+        return sub.add_parser(name, parents=[common], **kwargs)
+
+    grade = command("grade", help="grade one submission and write Gradescope's results.json")
     grade.add_argument("submission", help="the folder holding the student's files")
     grade.add_argument("--results", default="results.json", help="where to write results.json")
     grade.add_argument("--manifest", default=None, help="the tests every run must report (from build)")
@@ -86,13 +104,13 @@ def main(argv=None) -> int:
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.set_defaults(run=cmd_grade)
 
-    check = sub.add_parser("check", help="students: check network.py and attack.py with the visible tests")
+    check = command("check", help="students: check your files with the visible tests")
     check.add_argument("folder", nargs="?", default=".", help="the folder holding your files (default: here)")
     check.add_argument("--json", default=None, help="also write the results in Gradescope's format to this file")
     check.add_argument("--all", action="store_true", help="staff: include the hidden tests")
     check.set_defaults(run=cmd_check)
 
-    batch = sub.add_parser("batch", help="TAs: grade a class (a Gradescope export or a folder of submissions); "
+    batch = command("batch", help="TAs: grade a class (a Gradescope export or a folder of submissions); "
                            "'batch merge DIR...' combines shards")
     batch.add_argument("targets", nargs="+", metavar="SRC", help="an export zip/folder, or: merge DIR [DIR...]")
     batch.add_argument("--out", required=True, help="folder for results, grades.csv, summary.md, scores.png")
@@ -107,26 +125,33 @@ def main(argv=None) -> int:
                        help="pairs at or above this similarity are listed in summary.md (default 0.6)")
     batch.set_defaults(run=cmd_batch)
 
-    diff = sub.add_parser("diff", help="TAs: what a regrade changed between two batch outputs (writes "
+    diff = command("diff", help="TAs: what a regrade changed between two batch outputs (writes "
                           "NEW/regrade.csv)")
     diff.add_argument("old", help="the earlier batch --out folder")
     diff.add_argument("new", help="the later batch --out folder")
     diff.set_defaults(run=cmd_diff)
 
-    validate = sub.add_parser("validate", help="staff: does the assignment hold together (solution, handout, "
+    validate = command("validate", help="staff: does the assignment hold together (solution, handout, "
                               "known bugs, determinism, weights, time, sync)")
     validate.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
     validate.set_defaults(run=cmd_validate)
 
-    build = sub.add_parser("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
+    build = command("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.set_defaults(run=cmd_build)
 
-    simulate = sub.add_parser("gradescope", help="run Gradescope's whole flow here on one submission "
+    simulate = command("gradescope", help="run Gradescope's whole flow here on one submission "
                               "(build the zip, setup.sh, run_autograder) and print the scores")
     simulate.add_argument("submission", help="the folder holding the student's files")
     simulate.add_argument("--root", default=None, help="AUTOGRADER_ROOT to use (default: a new temporary folder)")
     simulate.set_defaults(run=cmd_simulate)
+
+    new = command("new", help="staff: make a new homework that works at once (suite, solution, handout); "
+                         "prints the folders it made")
+    new.add_argument("name", help="the homework's name, a Python identifier (its folder: autograder/NAME)")
+    new.add_argument("--dir", default=None, help="the project root to make it in (default: the one holding "
+                     "this autograder package)")
+    new.set_defaults(run=cmd_new)
 
     args = parser.parse_args(argv)
     return args.run(args)

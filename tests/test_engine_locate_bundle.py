@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import ast
 import os
 import textwrap
@@ -253,7 +252,7 @@ def test_handout_drift_notices_a_changed_handout(homework, tmp_path):
     for name, text in handout_files(homework).items():
         (handout / name).write_text(text)
     (handout / "attack.py").write_text("# edited by hand\n")
-    copy = dataclasses.replace(homework, handout=handout)
+    copy = homework.model_copy(update={"handout": handout})
     assert handout_drift(copy) == ["attack.py"]
     (handout / "network.py").unlink()
     assert sorted(handout_drift(copy)) == ["attack.py", "network.py"]

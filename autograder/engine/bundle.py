@@ -90,6 +90,17 @@ def _add_file(archive: zipfile.ZipFile, path: Path, arcname: str, data: bytes | 
     archive.writestr(info, data if data is not None else path.read_bytes())
 
 
+def _add_engine_and_homework(archive: zipfile.ZipFile, homework, skip=()) -> None:
+    """The autograder package with the engine and this one homework: never another homework's files."""
+    from .homeworks import RECORD
+    package = PROJECT / "autograder"
+    for name in ("__init__.py", "__main__.py", "cli.py"):
+        _add_file(archive, package / name, f"autograder/{name}")
+    _add_tree(archive, package / "engine", "autograder/engine")
+    _add_tree(archive, homework.suite, f"autograder/{homework.suite.name}", skip=skip)
+    _add_file(archive, package, f"autograder/{RECORD}", f"{homework.suite.name}\n".encode())
+
+
 def collect_manifest(homework) -> list:
     """Every test with its number and max_score, collected without running anything."""
     import pytest
@@ -117,8 +128,8 @@ def build_autograder_zip(homework, out: Path) -> Path:
             _add_file(archive, PROJECT / name, name)
         _add_file(archive, PROJECT / "manifest.json", "manifest.json",
                   json.dumps(manifest, indent=1).encode())
-        _add_tree(archive, PROJECT / "autograder", "autograder")
-        _add_tree(archive, homework.solution, homework.solution.name)
+        _add_engine_and_homework(archive, homework)
+        _add_tree(archive, homework.solution, homework.solution.relative_to(homework.project).as_posix())
     target.write_bytes(buf.getvalue())
     return target
 
@@ -172,12 +183,8 @@ def build_handout_zip(homework, out: Path) -> Path:
         if readme.exists():
             _add_file(archive, readme, "README.md")
         _add_file(archive, PROJECT / "requirements.txt", "requirements.txt")
-        package = PROJECT / "autograder"
-        for name in ("__init__.py", "__main__.py", "cli.py"):
-            _add_file(archive, package / name, f"autograder/{name}")
-        _add_tree(archive, package / "engine", "autograder/engine")
         skip = set(exclude) | ({reference} if reference else set())
-        _add_tree(archive, homework.suite, f"autograder/{suite}", skip=tuple(sorted(skip)))
+        _add_engine_and_homework(archive, homework, skip=tuple(sorted(skip)))
         if reference:
             from .replay import replay_module_source
             names = [n for n in table if not n.startswith("__")]
