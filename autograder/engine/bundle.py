@@ -96,7 +96,7 @@ def _add_engine_and_homework(archive: zipfile.ZipFile, homework, skip=()) -> Non
     package = PROJECT / "autograder"
     for name in ("__init__.py", "__main__.py", "cli.py"):
         _add_file(archive, package / name, f"autograder/{name}")
-    _add_tree(archive, package / "engine", "autograder/engine")
+    _add_tree(archive, package / "engine", "autograder/engine", skip=("templates",))  # new's, not grading's
     _add_tree(archive, homework.suite, f"autograder/{homework.suite.name}", skip=skip)
     _add_file(archive, package, f"autograder/{RECORD}", f"{homework.suite.name}\n".encode())
 

@@ -1,0 +1,115 @@
+"""`new NAME` makes a homework that works at once, graded through Gradescope's real flow in a copy of
+the project that holds no other homework: the engine needs none and names none."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder.engine import simulate
+
+from .project_copy import copy_project, env_for, run
+
+NAME = "tiny"
+PRINTED: list = []  # what `new` printed
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    root = copy_project(tmp_path_factory.mktemp("project"))
+    made = run(root, "new", NAME)
+    PRINTED[:] = made.stdout.splitlines()
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(project) -> Path:
+    done = run(project, "build", "--out", "dist")
+    assert f"wrote {project / 'dist' / 'autograder.zip'}" in done.stdout or "wrote dist/autograder.zip" in done.stdout
+    return project / "dist"
+
+
+def test_new_prints_the_folders_it_made(project):
+    assert PRINTED == [str(project / "autograder" / NAME), str(project / "homeworks" / NAME / "solution"),
+                               str(project / "homeworks" / NAME / "handout")]
+    suite = project / "autograder" / NAME
+    for name in ("homework.json", "conftest.py", "known_bugs.py", "reference.py", "test_predict.py",
+                 "test_gradient.py", "hidden/test_predict_hidden.py", "hidden/test_gradient_hidden.py"):
+        assert (suite / name).is_file(), name
+    solution = (project / "homeworks" / NAME / "solution" / "linear.py").read_text()
+    handout = (project / "homeworks" / NAME / "handout" / "linear.py").read_text()
+    assert "# BEGIN SOLUTION" in solution and "BEGIN SOLUTION" not in handout
+    assert "raise NotImplementedError" in handout
+
+
+def test_new_refuses_a_taken_or_bad_name(project):
+    assert "already there" in run(project, "new", NAME, check=False).stderr
+    assert "Python identifier" in run(project, "new", "my-hw", check=False).stderr
+
+
+def test_the_new_homework_validates(project):
+    done = run(project, "validate", "--jobs", "2")
+    assert "All checks pass." in done.stdout
+    assert "1 of 1 hints right" in done.stdout
+
+
+def test_its_zip_holds_the_engine_and_this_homework_only(built):
+    with zipfile.ZipFile(built / "autograder.zip") as archive:
+        names = archive.namelist()
+        assert archive.read("autograder/homework.txt").decode().strip() == NAME
+    packages = {n.split("/")[1] for n in names if n.startswith("autograder/") and n.count("/") > 1}
+    assert packages == {"engine", NAME}
+    assert f"homeworks/{NAME}/solution/linear.py" in names
+    assert not any("hw2" in n or n.startswith(("solution/", "handout/")) for n in names)
+    with zipfile.ZipFile(built / "handout.zip") as archive:
+        names = archive.namelist()
+        assert archive.read("autograder/homework.txt").decode().strip() == NAME
+    assert "linear.py" in names and not any("/hidden/" in n or "known_bugs" in n for n in names)
+
+
+def test_gradescope_flow_full_marks_and_zero(built, project, tmp_path):
+    root = tmp_path / "root"
+    simulate.unpack(built / "autograder.zip", root)
+    simulate.setup(root)
+    solution = simulate.run(root, project / "homeworks" / NAME / "solution")
+    assert solution.score == solution.max_score == 20
+    handout = simulate.run(root, project / "homeworks" / NAME / "handout")
+    assert handout.score == 0 and len(handout.tests) == 4
+
+
+def test_the_student_bundle_checks_on_its_own(built, project, tmp_path):
+    folder = tmp_path / "student"
+    with zipfile.ZipFile(built / "handout.zip") as archive:
+        archive.extractall(folder)
+    env = dict(env_for(project), PYTHONPATH="")
+    stubs = subprocess.run([sys.executable, "-m", "autograder", "check"], cwd=folder, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert stubs.returncode == 1 and "Total: 0 / 10" in stubs.stdout, stubs.stdout + stubs.stderr
+    (folder / "linear.py").write_text((project / "homeworks" / NAME / "solution" / "linear.py").read_text())
+    done = subprocess.run([sys.executable, "-m", "autograder", "check"], cwd=folder, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0 and "Total: 10 / 10" in done.stdout, done.stdout + done.stderr
+
+
+def test_pytest_entry_gives_run_suites_scores(project, tmp_path):
+    """pytest autograder/NAME --submission DIR: the same tests, scores and feedback as run_suite (check --all)."""
+    submission = tmp_path / "bug"
+    submission.mkdir()
+    solution = (project / "homeworks" / NAME / "solution" / "linear.py").read_text()
+    (submission / "linear.py").write_text(solution.replace("return np.outer(r, x), r", "return np.outer(x, r), r"))
+    run(project, "check", str(submission), "--all", "--json", str(tmp_path / "engine.json"), check=False)
+    done = subprocess.run([sys.executable, "-m", "pytest", f"autograder/{NAME}", "-p", "autograder.engine.pytest_entry",
+                           "--submission", str(submission), "--results", str(tmp_path / "pytest.json"), "-v"],
+                          cwd=project, env=env_for(project), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "score 10 / 20 (predict 10/10, gradient 0/10)" in done.stdout
+    assert "Traceback" in done.stdout or "judge_gradients" in done.stdout  # the grader's own traceback
+    engine, entry = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("engine", "pytest"))
+    assert [(t["number"], t["score"], t["status"], t["output"]) for t in entry["tests"]] == \
+        [(t["number"], t["score"], t["status"], t["output"]) for t in engine["tests"]]
+    assert entry["score"] == engine["score"] == 10
