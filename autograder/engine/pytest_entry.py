@@ -1,6 +1,6 @@
 """Pytest's own way into a suite, for staff: the same fixtures, sandbox and scores as run_suite.
 
-    pytest autograder/hw2 -p autograder.engine.pytest_entry --submission DIR [--results results.json]
+    pytest autograder/NAME -p autograder.engine.pytest_entry --submission DIR [--results results.json]
 
 Enabled from the command line like pytest's own plugins (junitxml keeps its
 state in ``config.stash`` and writes its report once; so does this), so -k,

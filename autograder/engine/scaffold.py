@@ -25,7 +25,7 @@ def new_homework(name: str, project: Path) -> list:
     from .homework import Homework
 
     if not name.isidentifier() or keyword.iskeyword(name) or name == "engine":
-        raise SystemExit(f"new: {name!r} cannot be a homework's name: use a Python identifier such as hw3")
+        raise SystemExit(f"new: {name!r} cannot be a homework's name: use a Python identifier such as homework3")
     project = Path(project).resolve()
     if not (project / "autograder").is_dir():
         raise SystemExit(f"new: {project} is not the project root (it has no autograder/ folder)")
