@@ -1,0 +1,40 @@
+"""docs/writing-a-homework.md: every ```bash block runs, in order, in a copy of the project (hw2 included,
+so every command must name its homework)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+from .helpers import PROJECT
+from .project_copy import copy_project, env_for
+
+GUIDE = PROJECT / "docs" / "writing-a-homework.md"
+
+
+def bash_blocks(text: str) -> list:
+    return re.findall(r"^```bash\n(.*?)^```", text, re.S | re.M)
+
+
+def test_the_guide_has_commands_for_every_step():
+    commands = "\n".join(bash_blocks(GUIDE.read_text()))
+    for step in ("autograder new", "autograder validate", "autograder build", "autograder gradescope",
+                 "autograder.engine.pytest_entry", "autograder check"):
+        assert step in commands, step
+
+
+def test_every_command_of_the_guide_runs(tmp_path):
+    project = copy_project(tmp_path / "project", homeworks=True)
+    outputs = []
+    for block in bash_blocks(GUIDE.read_text()):
+        done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=project, env=env_for(project),
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, f"{block}\n{done.stdout}\n{done.stderr}"
+        outputs.append(done.stdout)
+    text = "\n".join(outputs)
+    assert "All checks pass." in text
+    assert "Total: 20 / 20" in text                      # gradescope on the solution
+    assert "score 20 / 20" in text                       # pytest on the solution
+    assert (project / "results.json").is_file()          # pytest --results on the handout
+    assert "Total: 10 / 10" in outputs[-1]               # the student's self-check
+    assert (project / "dist" / "hw3" / "autograder.zip").is_file()
