@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 import subprocess
+import zipfile
 
 from .helpers import PROJECT
-from .project_copy import copy_project, env_for
+from .project_copy import copy_project, env_for, run
 
 GUIDE = PROJECT / "docs" / "writing-a-homework.md"
 
@@ -38,3 +39,13 @@ def test_every_command_of_the_guide_runs(tmp_path):
     assert (project / "results.json").is_file()          # pytest --results on the handout
     assert "Total: 10 / 10" in outputs[-1]               # the student's self-check
     assert (project / "dist" / "hw3" / "autograder.zip").is_file()
+
+    # each homework ships alone: hw3's zips carry no file of hw2, and hw2's none of hw3
+    run(project, "build", "--homework", "hw2", "--out", "dist/hw2")
+    others = {"hw3": ("autograder/hw2/", "solution/", "handout/"), "hw2": ("autograder/hw3/", "homeworks/")}
+    for name, foreign in others.items():
+        for kind in ("autograder.zip", "handout.zip"):
+            with zipfile.ZipFile(project / "dist" / name / kind) as archive:
+                names = archive.namelist()
+                assert archive.read("autograder/homework.txt").decode().strip() == name
+            assert not [n for n in names if n.startswith(foreign)], (name, kind)
