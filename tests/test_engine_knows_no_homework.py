@@ -37,3 +37,10 @@ def test_the_check_would_catch_one():
     assert SIBLING_IMPORT.search("from autograder.hw2 import reference")
     assert SIBLING_IMPORT.search("from ..hw2.known_bugs import BUGS")
     assert not SIBLING_IMPORT.search("from autograder.engine.checks import Feedback")
+
+
+def test_packaging_finds_every_homeworks_data_without_naming_one():
+    text = (PROJECT / "pyproject.toml").read_text()
+    section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
+    assert '"*" = ["homework.json", "data/*"]' in section
+    assert not re.search(r"\bhw\d+\b", section)

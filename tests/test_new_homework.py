@@ -52,6 +52,16 @@ def test_new_refuses_a_taken_or_bad_name(project):
     assert "Python identifier" in run(project, "new", "my-hw", check=False).stderr
 
 
+def test_new_dir_names_another_project_root(project, tmp_path):
+    other = tmp_path / "course"
+    (other / "autograder").mkdir(parents=True)
+    printed = run(project, "new", "second", "--dir", str(other)).stdout.splitlines()
+    assert printed[0] == str(other / "autograder" / "second")
+    assert (other / "homeworks" / "second" / "handout" / "linear.py").is_file()
+    assert "not the project root" in run(project, "new", "third", "--dir", str(tmp_path / "nowhere"),
+                                         check=False).stderr
+
+
 def test_the_new_homework_validates(project):
     done = run(project, "validate", "--jobs", "2")
     assert "All checks pass." in done.stdout

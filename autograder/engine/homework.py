@@ -48,8 +48,6 @@ class HomeworkFile(BaseModel):
 class Homework(HomeworkFile):
     """homework.json plus where things are, resolved when the folder is loaded."""
 
-    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-
     suite: Path = Field(Path("."), description="Set on load: the homework's folder (its tests).")
     solution: Path = Field(Path("."), description="Set on load: solution_dir, resolved.")
     handout: Path = Field(Path("."), description="Set on load: handout_dir, resolved.")
