@@ -49,3 +49,7 @@ def test_every_command_of_the_guide_runs(tmp_path):
                 names = archive.namelist()
                 assert archive.read("autograder/homework.txt").decode().strip() == name
             assert not [n for n in names if n.startswith(foreign)], (name, kind)
+
+    # with two homeworks, a command that names none says which exist
+    done = run(project, "validate", check=False)
+    assert done.returncode != 0 and "present: hw2, hw3" in done.stderr

@@ -22,8 +22,8 @@ def test_same_results_as_run_suite(homework, grade_in_process, make_submission, 
     assert done.returncode == 1, done.stdout + done.stderr
     mine = json.loads((tmp_path / "r.json").read_text())
     engine = grade_in_process(folder)
-    assert [(t["number"], t["score"], t["status"]) for t in mine["tests"]] == \
-        [(t.number, t.score, t.status) for t in engine.tests]
+    assert [(t["number"], t["score"], t["status"], t["output"]) for t in mine["tests"]] == \
+        [(t.number, t.score, t.status, t.output) for t in engine.tests]
     assert mine["score"] == engine.score < 100
     assert f"score {engine.score:g} / 100" in done.stdout
     assert "sigmoid" in done.stdout                   # the feedback, in pytest's own failure report
