@@ -111,7 +111,7 @@ def main(argv=None) -> int:
     check.set_defaults(run=cmd_check)
 
     batch = command("batch", help="TAs: grade a class (a Gradescope export or a folder of submissions); "
-                           "'batch merge DIR...' combines shards")
+                    "'batch merge DIR...' combines shards")
     batch.add_argument("targets", nargs="+", metavar="SRC", help="an export zip/folder, or: merge DIR [DIR...]")
     batch.add_argument("--out", required=True, help="folder for results, grades.csv, summary.md, scores.png")
     batch.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
@@ -126,28 +126,29 @@ def main(argv=None) -> int:
     batch.set_defaults(run=cmd_batch)
 
     diff = command("diff", help="TAs: what a regrade changed between two batch outputs (writes "
-                          "NEW/regrade.csv)")
+                   "NEW/regrade.csv)")
     diff.add_argument("old", help="the earlier batch --out folder")
     diff.add_argument("new", help="the later batch --out folder")
     diff.set_defaults(run=cmd_diff)
 
     validate = command("validate", help="staff: does the assignment hold together (solution, handout, "
-                              "known bugs, determinism, weights, time, sync)")
+                       "known bugs, determinism, weights, time, sync)")
     validate.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
     validate.set_defaults(run=cmd_validate)
 
-    build = command("build", help="regenerate handout/ and write dist/autograder.zip and dist/handout.zip")
+    build = command("build", help="regenerate the handout; write dist/autograder.zip and dist/handout.zip "
+                    "(the engine and this homework only)")
     build.add_argument("--out", default="dist", help="output folder (default: dist)")
     build.set_defaults(run=cmd_build)
 
     simulate = command("gradescope", help="run Gradescope's whole flow here on one submission "
-                              "(build the zip, setup.sh, run_autograder) and print the scores")
+                       "(build the zip, setup.sh, run_autograder) and print the scores")
     simulate.add_argument("submission", help="the folder holding the student's files")
     simulate.add_argument("--root", default=None, help="AUTOGRADER_ROOT to use (default: a new temporary folder)")
     simulate.set_defaults(run=cmd_simulate)
 
-    new = command("new", help="staff: make a new homework that works at once (suite, solution, handout); "
-                         "prints the folders it made")
+    new = sub.add_parser("new", help="staff: make a new homework that works at once (suite, solution, "
+                         "handout); prints the folders it made")
     new.add_argument("name", help="the homework's name, a Python identifier (its folder: autograder/NAME)")
     new.add_argument("--dir", default=None, help="the project root to make it in (default: the one holding "
                      "this autograder package)")
