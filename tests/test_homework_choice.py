@@ -36,6 +36,9 @@ def test_paths_resolve_from_the_project_root(tmp_path):
     assert homework.solution == tmp_path / "sol" and homework.handout == tmp_path / "hand"
     assert homework.project == tmp_path
     assert homework.corpus is None and homework.call_seconds == 10.0
+    data = dict(MINIMAL, corpus="../../corpus")
+    with_corpus = Homework.load(homework_folder(tmp_path / "autograder", "c", data))
+    assert with_corpus.corpus == tmp_path / "corpus"   # relative to the homework's folder
 
 
 def test_unknown_and_missing_keys_are_named(tmp_path):

@@ -51,6 +51,7 @@ class Homework(HomeworkFile):
     suite: Path = Field(Path("."), description="Set on load: the homework's folder (its tests).")
     solution: Path = Field(Path("."), description="Set on load: solution_dir, resolved.")
     handout: Path = Field(Path("."), description="Set on load: handout_dir, resolved.")
+    corpus: Optional[Path] = Field(None, description="Set on load: the corpus folder, resolved (None: none).")
 
     @property
     def project(self) -> Path:
@@ -68,5 +69,5 @@ class Homework(HomeworkFile):
         except ValueError as exc:
             raise ValueError(f"{path}: {exc}") from None
         project = folder.parents[1]
-        return cls(**data.model_dump(), suite=folder, solution=project / data.solution_dir,
-                   handout=project / data.handout_dir)
+        return cls(**data.model_dump(exclude={"corpus"}), suite=folder, solution=project / data.solution_dir,
+                   handout=project / data.handout_dir, corpus=(folder / data.corpus).resolve() if data.corpus else None)
