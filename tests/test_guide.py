@@ -3,6 +3,7 @@ so every command must name its homework)."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import zipfile
@@ -53,3 +54,7 @@ def test_every_command_of_the_guide_runs(tmp_path):
     # with two homeworks, a command that names none says which exist
     done = run(project, "validate", check=False)
     assert done.returncode != 0 and "present: hw2, hw3" in done.stderr
+
+    # the homework.json the guide shows is the one `new hw3` made
+    shown = re.search(r"^```json\n(.*?)^```", GUIDE.read_text(), re.S | re.M).group(1)
+    assert json.loads(shown) == json.loads((project / "autograder" / "hw3" / "homework.json").read_text())
