@@ -104,10 +104,12 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     sandbox = fixtures.sandbox
     results.extra_data = {"isolation": sandbox.isolation if sandbox else ""}
     warnings = sandbox.isolation_warnings if sandbox else []
-    if warnings:  # every protection this run went without, where the student and staff read it
+    if warnings:  # a network not cut, secrets readable: where the student and staff read it
         results.output = "\n\n".join(filter(None, [results.output, *warnings]))
-        for line in warnings:
-            log(line)
+    if sandbox and sandbox.missing:
+        log("isolation: " + sandbox.isolation)
+    for line in warnings:
+        log(line)
     return results
 
 

@@ -4,12 +4,17 @@ Started by the grader as a fresh interpreter (``python -I``) holding nothing
 of the grader's: no tests, no reference solution, no expected values. Each
 worker it forks gets its own session, rlimits, scratch folder and (as root)
 the unprivileged sandbox user before any student code runs; forking instead
-of starting Python again saves the NumPy import on every worker. It is a
-child subreaper, so a student's double-forked daemon stays findable.
+of starting Python again saves the NumPy import on every worker. As root,
+each worker also gets its own namespaces (isolation.py), a PID namespace
+among them: the forked child unshares and forks the worker as that
+namespace's init, so killing the worker kills all it started. The zygote is
+a child subreaper, so where that is refused a double-forked daemon stays
+findable.
 
 Control messages (length-prefixed JSON, see control.py; file descriptors
 passed alongside with SCM_RIGHTS):
-    {"op": "spawn", "scratch", "limits", "uid", "gid"} + [channel, output] fds -> {"pid"}
+    {"op": "spawn", "scratch", "limits", "uid", "gid", "secrets", "refuse"} + [channel, output] fds
+        -> {"pid", "isolation": {"mount", "ipc", "pid", "net": bool, "exposed": [...], ...}}
     {"op": "status", "pid"} -> {"status": waitpid status or None}
     {"op": "kill", "pid"} -> {}    the worker and all its descendants
 """
