@@ -174,7 +174,7 @@ def _spawned(report_fd: int, pid: int) -> dict:
 
 def main(control_fd: int) -> None:
     from . import control as channel_control
-    from . import limits
+    from . import isolation, limits, worker  # noqa: F401 - imported once here, not in every forked child
 
     for name in PRELOAD:
         try:
