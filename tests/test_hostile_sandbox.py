@@ -336,3 +336,21 @@ def test_workers_get_every_namespace_and_a_private_view(tmp_path):
         assert "private mount, IPC, PID and network namespaces" in sandbox.isolation
     finally:
         sandbox.shutdown()
+
+
+@root_only
+def test_concurrent_gradings_get_distinct_accounts(monkeypatch):
+    """Two gradings at once never share an account; a released one is reused."""
+    from autograder.engine.isolation import claim_account
+    monkeypatch.setenv(USERS_ENV, FALLBACK_USERS)
+    first, lock1 = claim_account()
+    second, lock2 = claim_account()
+    try:
+        assert {first.pw_name, second.pw_name} == set(FALLBACK_USERS.split(","))
+        assert 0 not in (first.pw_uid, second.pw_uid) and first.pw_uid != second.pw_uid
+    finally:
+        os.close(lock1)
+    again, lock3 = claim_account()
+    os.close(lock2)
+    os.close(lock3)
+    assert again.pw_name == first.pw_name
