@@ -138,15 +138,8 @@ def mask(secrets, keep) -> list:
                 _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={TEMP_SIZE},mode=1777")
             except OSError:
                 failed.append(path)
-    for path in sorted({os.path.realpath(s) for s in secrets}, key=len):
-        try:
-            if os.path.isdir(path):
-                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755")
-                covered.append(path)
-            elif os.path.exists(path):
-                _mount("/dev/null", path, None, MS_BIND)
-        except OSError:
-            failed.append(path)
+    secrets = sorted({os.path.realpath(s) for s in secrets}, key=len)
+    _cover(secrets, covered, failed)
     for path, fd in held.items():
         try:
             if not _still_there(path, fd):
@@ -156,12 +149,29 @@ def mask(secrets, keep) -> list:
             failed.append(path)
         finally:
             os.close(fd)
+    _cover(secrets, covered, failed)  # a secret inside what was bound back (a package installed in a venv)
     for path in covered:  # read-only once the mount points of what we bound back exist
         try:
             _mount(None, path, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         except OSError:
             failed.append(path)
     return failed
+
+
+def _cover(secrets, covered: list, failed: list) -> None:
+    """Cover each secret now visible and not yet covered, parents first (a child of a covered
+    folder is then simply gone)."""
+    for path in secrets:
+        if path in covered or path in failed:
+            continue
+        try:
+            if os.path.isdir(path):
+                _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=755")
+                covered.append(path)
+            elif os.path.exists(path) and not os.path.samefile(path, "/dev/null"):
+                _mount("/dev/null", path, None, MS_BIND)
+        except OSError:
+            failed.append(path)
 
 
 def _still_there(path: str, fd: int) -> bool:
