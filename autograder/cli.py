@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
@@ -98,9 +99,11 @@ def main(argv=None) -> int:
 
     grade = command("grade", help="grade one submission and write Gradescope's results.json")
     grade.add_argument("submission", help="the folder holding the student's files")
-    grade.add_argument("--results", default="results.json", help="where to write results.json")
+    grade.add_argument("--results", default=os.environ.get("AUTOGRADER_RESULTS", "results.json"),
+                       help="where to write results.json (default: $AUTOGRADER_RESULTS, else ./results.json)")
     grade.add_argument("--manifest", default=None, help="the tests every run must report (from build)")
-    grade.add_argument("--metadata", default=None, help="Gradescope's submission_metadata.json (feedback limit)")
+    grade.add_argument("--metadata", default=os.environ.get("AUTOGRADER_METADATA"),
+                       help="Gradescope's submission_metadata.json (feedback limit; default: $AUTOGRADER_METADATA)")
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.set_defaults(run=cmd_grade)
 

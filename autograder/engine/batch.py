@@ -121,6 +121,8 @@ class Batch:
             progress=None) -> dict:
         """Grade; returns {"graded": [...], "skipped": [...], "old": {id: Results before this run},
         "submissions": [...]}."""
+        from .isolation import hide
+        hide(self.out, source)  # the class's files and results: no worker may read them (pool forks inherit)
         submissions = shard(discover(source, self.out / "_export"), shard_spec)
         for s in submissions:
             self.state["submissions"][s.id] = s.as_dict()

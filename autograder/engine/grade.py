@@ -19,6 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from . import isolation
 from .homework import Homework
 from .limits import Limits, kill_tree
 from .locate import locate
@@ -109,8 +110,15 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     if quiet and "error" in sink.getvalue().lower() and plugin.collection_errors:
         log(sink.getvalue()[-4000:])
     results = plugin.results or plugin.build()
-    isolation = fixtures.sandbox.isolation if fixtures.sandbox else ""
-    results.extra_data = {"isolation": isolation}
+    sandbox = fixtures.sandbox
+    results.extra_data = {"isolation": sandbox.isolation if sandbox else ""}
+    warnings = sandbox.isolation_warnings if sandbox else []
+    if warnings:  # a network not cut, secrets readable: where the student and staff read it
+        results.output = "\n\n".join(filter(None, [results.output, *warnings]))
+    if sandbox and sandbox.missing:
+        log("isolation: " + sandbox.isolation)
+    for line in warnings:
+        log(line)
     return results
 
 
@@ -119,6 +127,8 @@ def grade_to_file(homework: Homework, submission: str, results_path: str, *, man
     """The Gradescope job: grade, then write results.json whatever happens."""
     started = time.monotonic()
     manifest = None
+    isolation.hide_output(results_path)  # earlier results and this run's log
+    isolation.hide(metadata_path)  # the submission history, hidden tests' output included
     try:
         if manifest_path and os.path.exists(manifest_path):
             with open(manifest_path, encoding="utf-8") as fh:

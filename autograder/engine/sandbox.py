@@ -18,13 +18,20 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import control
+from . import control, isolation
 from . import failures as F
 from .channel import Channel, ChannelError, Opaque, Remote, decode, encode
-from .limits import Limits, become_subreaper, kill_tree, sandbox_account
+from .limits import Limits, become_subreaper, kill_tree, kill_user
 from .output import CappedOutput
 
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+PACKAGE = str(Path(__file__).resolve().parents[1])
+
+
+def secrets() -> list:
+    """What no worker may read: the grader's folder (tests, solution, data, a checkout's history and
+    builds), its package wherever installed, and what the command registered (results, metadata, a class)."""
+    return sorted({os.path.realpath(p) for p in (GRADER_ROOT, PACKAGE, *isolation.hidden())})
 
 
 class Sandbox:
@@ -35,7 +42,10 @@ class Sandbox:
             raise RuntimeError("running student code safely needs Linux or macOS (fork); on Windows, use WSL")
         self.control_kind = control_kind or control.KIND
         self.limits = limits or Limits()
-        self.account = sandbox_account(user) if user else sandbox_account()
+        self.account, self._account_lock = isolation.claim_account(user)
+        self.refuse = isolation.refused()
+        self.missing: set = set()     # namespaces some worker of this run went without
+        self.exposed: set = set()     # secrets some worker could read after the user switch
         self.zygote = None
         self.control = None
         self.scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
@@ -45,11 +55,28 @@ class Sandbox:
 
     @property
     def isolation(self) -> str:
-        if self.account is not None:
-            return f"student code runs as the unprivileged user {self.account.pw_name!r}"
-        if os.geteuid() == 0:
-            return "running as root but the sandbox user does not exist: student code runs as root (run setup.sh)"
-        return "not root: student code runs as this user, with limits but without the user switch"
+        """One line for results' extra_data: who student code runs as, and in which namespaces."""
+        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[0]
+
+    @property
+    def isolation_warnings(self) -> list:
+        """Lines for the results' output: every protection this run went without."""
+        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[1]
+
+    def _record(self, state) -> bool:
+        """Note what isolated a worker; True if its PID namespace contains everything it starts."""
+        if os.geteuid() != 0:
+            return False
+        if not isinstance(state, dict):
+            self.missing.update(isolation.NAMESPACES)
+            return False
+        self.missing.update(n for n in isolation.NAMESPACES if not state.get(n))
+        if state.get("proc") is False:
+            self.missing.add("pid")
+        if state.get("unmasked"):
+            self.missing.add("mount")
+        self.exposed.update(state.get("exposed") or [])
+        return bool(state.get("pid")) and state.get("proc") is not False
 
     def _start_zygote(self) -> None:
         parent, child = control.pair(self.control_kind)
@@ -85,15 +112,19 @@ class Sandbox:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         request = {"op": "spawn", "scratch": scratch, "limits": self.limits.as_dict(),
-                   "grader_root": GRADER_ROOT,
+                   "grader_root": GRADER_ROOT, "secrets": secrets(), "refuse": self.refuse,
                    "uid": self.account.pw_uid if self.account else None,
                    "gid": self.account.pw_gid if self.account else None}
         try:
-            pid = self._ask(request, [theirs.fileno(), out_w])["pid"]
+            reply = self._ask(request, [theirs.fileno(), out_w])
         finally:
             theirs.close()
             os.close(out_w)
-        return WorkerProcess(self, pid, Channel(ours), CappedOutput(out_r, self.limits.output_bytes), scratch)
+        contained = self._record(reply.get("isolation"))
+        worker = WorkerProcess(self, reply["pid"], Channel(ours), CappedOutput(out_r, self.limits.output_bytes),
+                               scratch)
+        worker.contained = contained
+        return worker
 
     def kill(self, pid: int):
         """Kill a worker and its descendants; its wait status, if known."""
@@ -109,19 +140,29 @@ class Sandbox:
         except (OSError, RuntimeError, ValueError):
             return None
 
+    def _sweep(self) -> None:
+        """Where some worker ran without its own PID, IPC or mount namespace, what its per-job account
+        left behind on the machine: processes (found by their owner, however detached), SysV IPC,
+        files in shared temp folders. (Never as a shared or our own account: then it is not ours.)"""
+        if self.account is None or not self.missing & {"pid", "ipc", "mount"}:
+            return
+        kill_user(self.account.pw_uid)
+        isolation.sweep(self.account.pw_uid)
+
     def reset(self) -> None:
         """Between two submissions sharing this fork server: kill everything the last one started."""
         if self.zygote is not None and self.zygote.poll() is None:
             kill_tree(self.zygote.pid, include_root=False)
+        self._sweep()
         for entry in os.listdir(self.scratch_root):
             shutil.rmtree(os.path.join(self.scratch_root, entry), ignore_errors=True)
 
     def shutdown(self) -> None:
         """Kill every process the submission started (however detached), then tidy up.
 
-        Descendants are enough: the zygote and the grader are subreapers, so
-        no orphan escapes them; and unlike killing every process of the
-        sandbox user, it leaves other gradings on the same machine alone.
+        Descendants are enough where workers have PID namespaces (the zygote and the grader are
+        subreapers, so no orphan escapes them); elsewhere the per-job account's processes go too,
+        since a double-forked daemon is no worker's descendant.
         """
         if self.control is not None:
             self.control.close()
@@ -132,16 +173,25 @@ class Sandbox:
                 pass
             kill_tree(self.zygote.pid)
         kill_tree(os.getpid(), include_root=False)
+        self._sweep()
         shutil.rmtree(self.scratch_root, ignore_errors=True)
+        if self._account_lock is not None:
+            os.close(self._account_lock)
+            self._account_lock = None
 
 
 class WorkerProcess:
     def __init__(self, sandbox: Sandbox, pid: int, channel: Channel, output: CappedOutput, scratch: str):
         self.sandbox, self.pid, self.channel, self.output, self.scratch = sandbox, pid, channel, output, scratch
         self.alive = True
+        self.contained = False  # in a PID namespace of its own: killing it kills all it started
 
     def stop(self):
+        """Kill the worker and everything it started: its namespace dies with it; without one, every
+        process of the per-job account (a setsid double-forked daemon is no descendant of the worker)."""
         status = self.sandbox.kill(self.pid) if self.alive else None
+        if self.alive and not self.contained and self.sandbox.account is not None:
+            kill_user(self.sandbox.account.pw_uid)
         self.alive = False
         self.channel.sock.close()
         self.output.finish()

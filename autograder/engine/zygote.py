@@ -4,12 +4,17 @@ Started by the grader as a fresh interpreter (``python -I``) holding nothing
 of the grader's: no tests, no reference solution, no expected values. Each
 worker it forks gets its own session, rlimits, scratch folder and (as root)
 the unprivileged sandbox user before any student code runs; forking instead
-of starting Python again saves the NumPy import on every worker. It is a
-child subreaper, so a student's double-forked daemon stays findable.
+of starting Python again saves the NumPy import on every worker. As root,
+each worker also gets its own namespaces (isolation.py), a PID namespace
+among them: the forked child unshares and forks the worker as that
+namespace's init, so killing the worker kills all it started. The zygote is
+a child subreaper, so where that is refused a double-forked daemon stays
+findable.
 
 Control messages (length-prefixed JSON, see control.py; file descriptors
 passed alongside with SCM_RIGHTS):
-    {"op": "spawn", "scratch", "limits", "uid", "gid"} + [channel, output] fds -> {"pid"}
+    {"op": "spawn", "scratch", "limits", "uid", "gid", "secrets", "refuse"} + [channel, output] fds
+        -> {"pid", "isolation": {"mount", "ipc", "pid", "net": bool, "exposed": [...], ...}}
     {"op": "status", "pid"} -> {"status": waitpid status or None}
     {"op": "kill", "pid"} -> {}    the worker and all its descendants
 """
@@ -26,12 +31,12 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "secrets", "hashlib", "math"
            "inspect", "unittest", "textwrap", "time", "json")
 
 
-def _child(sock_fd: int, out_fd: int, request: dict) -> None:
-    """Runs in the forked child; never returns."""
+def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
+    """Runs in the forked child; never returns. As root with a PID namespace, it forks the worker
+    (the namespace's init) and exits at once, after telling the zygote the worker's pid."""
     try:
-        from . import limits, worker
+        from . import isolation, limits, worker
 
-        os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
@@ -39,7 +44,7 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         os.dup2(out_fd, 2)
         sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
         path_fds = _open_import_paths()
-        keep = {0, 1, 2, sock_fd, *path_fds.values()}
+        keep = {0, 1, 2, sock_fd, report_fd, *path_fds.values()}
         for fd in _open_fds():
             if fd not in keep:
                 try:
@@ -47,21 +52,41 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
                 except OSError:
                     pass
         scratch = request["scratch"]
+        needed = [scratch, *_import_dirs()]
+        state: dict = {}
+        if os.geteuid() == 0:
+            state = isolation.enter_namespaces(request.get("refuse", ()))
+            if state["mount"]:
+                state["unmasked"] = isolation.mask(request.get("secrets", ()), needed)
+            if state["pid"]:
+                worker_pid = os.fork()
+                if worker_pid != 0:  # the worker, below, is the namespace's init; the zygote adopts it
+                    _report(report_fd, {"pid": worker_pid})
+                    os._exit(0)
+                if not (state["mount"] and isolation.own_proc()):
+                    state["proc"] = False  # its /proc would still show the machine's processes
+        os.setsid()
+        if not state.get("pid"):
+            _report(report_fd, {"pid": os.getpid()})
         os.chdir(scratch)
         limits.first_to_go()
         limits.no_new_privileges()
-        if os.geteuid() == 0:
-            limits.cut_network()
         limits.apply_rlimits(request["limits"])
         if request.get("uid") is not None:
             limits.drop_privileges(request["uid"], request["gid"])
             _reach_import_paths(path_fds)
+            state["exposed"] = isolation.exposed(request.get("secrets", ()),
+                                                 [os.path.realpath(p) for p in needed])
+        _report(report_fd, {"isolation": state})
+        os.close(report_fd)
         os.environ.clear()
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
         for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
             if name not in ("autograder.engine.worker", "autograder.engine.channel"):
                 sys.modules.pop(name, None)
+        # an editable install's finder maps "autograder" to the grader's folder: no student import may use it
+        sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")]
         sys.argv = ["student"]
         sock = socket.socket(fileno=sock_fd)
         worker.serve(sock, scratch)
@@ -69,6 +94,21 @@ def _child(sock_fd: int, out_fd: int, request: dict) -> None:
         pass
     finally:
         os._exit(0)
+
+
+def _report(fd: int, message: dict) -> None:
+    """One JSON line to the zygote (a pipe write this small is atomic)."""
+    import json
+    os.write(fd, (json.dumps(message) + "\n").encode())
+
+
+def _import_dirs() -> list:
+    """Folders the worker must still read after the masks: import paths and NumPy's own."""
+    dirs = [p for p in sys.path if p and os.path.isdir(p)]
+    numpy = sys.modules.get("numpy")
+    if numpy is not None and getattr(numpy, "__file__", None):
+        dirs.append(os.path.dirname(os.path.dirname(numpy.__file__)))
+    return dirs
 
 
 def _open_fds() -> list:
@@ -111,9 +151,30 @@ def _reach_import_paths(fds: dict) -> None:
     sys.path_importer_cache.clear()
 
 
+def _spawned(report_fd: int, pid: int) -> dict:
+    """Read the child's reports until it closes the pipe (before any student code runs): the
+    worker's pid (another than the child's with a PID namespace) and what isolated it."""
+    import json
+    import select
+    data = b""
+    with os.fdopen(report_fd, "rb", buffering=0) as pipe:
+        while select.select([pipe], [], [], 10)[0]:
+            chunk = pipe.read(65536)
+            if not chunk:
+                break
+            data += chunk
+    reply = {"pid": pid, "isolation": None}
+    for line in data.decode(errors="replace").splitlines():
+        try:
+            reply.update(json.loads(line))
+        except ValueError:
+            continue
+    return reply
+
+
 def main(control_fd: int) -> None:
     from . import control as channel_control
-    from . import limits
+    from . import isolation, limits, worker  # noqa: F401 - imported once here, not in every forked child
 
     for name in PRELOAD:
         try:
@@ -152,11 +213,14 @@ def main(control_fd: int) -> None:
         if request["op"] == "spawn":
             sys.stdout.flush()
             sys.stderr.flush()
+            report_r, report_w = os.pipe()
             pid = os.fork()
             if pid == 0:
                 control.close()
-                _child(fds[0], fds[1], request)
-            reply = {"pid": pid}
+                os.close(report_r)
+                _child(fds[0], fds[1], request, report_w)
+            os.close(report_w)
+            reply = _spawned(report_r, pid)
         elif request["op"] == "status":
             reap()
             reply = {"status": statuses.pop(request["pid"], None)}
