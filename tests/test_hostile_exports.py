@@ -7,6 +7,7 @@ was bad in summary.md and skips it, and its CSV and Markdown cells are inert.
 import csv
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -254,3 +255,20 @@ def test_csv_and_markdown_helpers():
     assert csv_text("-0") == "'-0" and csv_text("Ada") == "Ada" and csv_text("\rx") == "'\rx"
     cell = md_cell("<b>x</b>|y\nz [a](javascript:b) https://evil.example")
     assert "<" not in cell and "\n" not in cell and "\\|" in cell and "](" not in cell and "https://" not in cell
+
+
+def test_regrade_csv_text_cells_are_neutralised(hostile_class, tmp_path):
+    """`diff OLD NEW` on the hostile class, after one test of submission_1 changed."""
+    _, out, _ = hostile_class
+    new = tmp_path / "new"
+    shutil.copytree(out, new)
+    path = new / "results" / "submission_1.json"
+    raw = json.loads(path.read_text())
+    raw["tests"][0]["score"], raw["tests"][0]["status"] = 0.0, "failed"
+    raw["score"] -= raw["tests"][0]["max_score"]
+    path.write_text(json.dumps(raw))
+    done = subprocess.run([sys.executable, "-m", "autograder", "diff", str(out), str(new)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    (row,) = rows(new / "regrade.csv")
+    assert row["submitters"] == "'" + FORMULA and float(row["old total"]) == 100 and float(row["new total"]) < 100
