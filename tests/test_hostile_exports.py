@@ -272,3 +272,18 @@ def test_regrade_csv_text_cells_are_neutralised(hostile_class, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     (row,) = rows(new / "regrade.csv")
     assert row["submitters"] == "'" + FORMULA and float(row["old total"]) == 100 and float(row["new total"]) < 100
+
+
+def test_flags_survive_shards_and_merge_once(tmp_path, homework):
+    export = tmp_path / "export.zip"
+    write_export(export, {"s1": stubs(homework), "s2": stubs(homework), "s3": stubs(homework)},
+                 extra=[(symlink_member(f"{EXPORT}/s3/helper.py", "/etc/shadow"), b"/etc/shadow")])
+    for k in (1, 2):
+        batch(export, tmp_path / f"shard{k}", "--shard", f"{k}/2")
+    done = subprocess.run([sys.executable, "-m", "autograder", "batch", "merge", str(tmp_path / "shard1"),
+                           str(tmp_path / "shard2"), "--out", str(tmp_path / "all")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    section = flagged((tmp_path / "all" / "summary.md").read_text())
+    assert section.count("symbolic link") == 1 and "| s3 |" in section
+    assert sorted(r["id"] for r in rows(tmp_path / "all" / "grades.csv")) == ["s1", "s2"]
