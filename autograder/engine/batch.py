@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from .results import Results, fallback, write_atomically
-from .submissions import Submission, discover, shard
+from .submissions import Submission, discover_export, shard
 
 STATE = "state.json"
 
@@ -120,10 +120,12 @@ class Batch:
     def run(self, source, jobs: int | None = None, shard_spec: str | None = None, regrade=None,
             progress=None) -> dict:
         """Grade; returns {"graded": [...], "skipped": [...], "old": {id: Results before this run},
-        "submissions": [...]}."""
+        "submissions": [...], "flagged": [Flag]}."""
         from .isolation import hide
         hide(self.out, source)  # the class's files and results: no worker may read them (pool forks inherit)
-        submissions = shard(discover(source, self.out / "_export"), shard_spec)
+        submissions, flags = discover_export(source, self.out / "_export")
+        submissions = shard(submissions, shard_spec)
+        self.state["flagged"] = [vars(f) for f in flags]  # left out of grading: reported in summary.md
         for s in submissions:
             self.state["submissions"][s.id] = s.as_dict()
         todo = self.todo(submissions, regrade)
@@ -153,7 +155,8 @@ class Batch:
             progress.stop()
         self._save_state()
         skipped = [s.id for s in submissions if s not in todo]
-        return {"graded": [s.id for s in todo], "skipped": skipped, "old": old, "submissions": submissions}
+        return {"graded": [s.id for s in todo], "skipped": skipped, "old": old, "submissions": submissions,
+                "flagged": flags}
 
     def names(self) -> dict:
         return names_in(self.state)
@@ -189,6 +192,8 @@ def merge(folders: list, out: Path) -> "Batch":
             if key == "graded" and clash:
                 raise ValueError(f"{folder}: submissions {sorted(clash)[:3]} are in two shards")
             state[key].update(part[key])
+        state.setdefault("flagged", [])
+        state["flagged"] += [f for f in part.get("flagged", []) if f not in state["flagged"]]
         for path in (folder / "results").glob("*.json"):
             shutil.copy2(path, out / "results" / path.name)
     (out / STATE).write_text(json.dumps(state, indent=1, sort_keys=True))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import socket
 import struct
 import time
@@ -20,6 +21,18 @@ import numpy as np
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a hostile peer cannot make the grader buffer more
 MAX_FRAMES = 10_000
 MAX_DEPTH = 32
+# The JSON header is parsed into Python objects, which cost up to ~70 bytes per
+# 3 header bytes ("[]," is a whole list), so it gets limits of its own; array data
+# travels in raw frames and is not counted here. Measured on the real suite
+# (`check --all` on the solution): the largest header the grader receives is
+# 3.6 KiB with ~600 structural tokens; the largest the worker receives (the
+# grader's 300-step SGD batch) is 91 KiB with ~14,000 tokens. A student's
+# update returning its 9 gradients on each of those 300 steps would need
+# ~30,000 tokens. The limits below leave a wide margin over all of these and
+# keep the cost of one parse near 10 MB, whatever the peer sends.
+MAX_HEADER_BYTES = 1024 * 1024
+MAX_HEADER_TOKENS = 100_000  # "[", "{", "," and ":" outside strings: an upper bound on values
+MAX_HEADER_DEPTH = 3 * (MAX_DEPTH + 1) + 16  # a dict is 3 JSON levels per encode level, plus the envelope
 REPR_LIMIT = 300
 
 
@@ -163,7 +176,22 @@ def encode(value, frames: list, depth: int = 0):
     return {"__other__": type_name(value), "repr": safe_repr(value)}
 
 
-def _load_array(data: dict, frames: list, key: str) -> np.ndarray:
+def _frame_index(data: dict, frames: list, key: str, used: set) -> int:
+    """The frame an array marker names; each frame may back one array only.
+
+    Otherwise a reply could name one large frame thousands of times and make
+    the grader copy it each time (memory a multiple of what was sent).
+    """
+    index = data[key]
+    if type(index) is not int or not 0 <= index < len(frames):
+        raise ChannelError("array marker names no frame of this message")
+    if index in used:
+        raise ChannelError("array frame used more than once")
+    used.add(index)
+    return index
+
+
+def _load_array(data: dict, frames: list, key: str, used: set) -> np.ndarray:
     """A fresh, writable array from a frame, after checking dtype, shape and size agree."""
     try:
         dtype = np.dtype(str(data["dtype"]))
@@ -172,7 +200,7 @@ def _load_array(data: dict, frames: list, key: str) -> np.ndarray:
         raise ChannelError(f"bad array header: {exc}") from None
     if dtype.kind not in SIMPLE_KINDS or dtype.fields is not None or any(n < 0 for n in shape) or len(shape) > 32:
         raise ChannelError("array of a dtype or shape the channel does not carry")
-    raw = frames[data[key]]
+    raw = frames[_frame_index(data, frames, key, used)]
     count = 1
     for n in shape:
         count *= n
@@ -181,45 +209,47 @@ def _load_array(data: dict, frames: list, key: str) -> np.ndarray:
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
 
-def decode(data, frames: list, resolve=None, depth: int = 0):
+def decode(data, frames: list, resolve=None, depth: int = 0, used: set | None = None):
     """Turn received JSON data plus frames back into values (the receiver's side).
 
     ``resolve`` maps ``{"__ref__"}``/``{"__remote__"}`` markers to objects; only
     the worker passes it. The grader gets plain values, Opaque, ForeignArray
-    and ForeignScalar only.
+    and ForeignScalar only. ``used`` holds the frames already turned into arrays.
     """
+    if used is None:
+        used = set()
     if depth > MAX_DEPTH + 2:
         raise ChannelError("message nested too deeply")
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode(v, frames, resolve, depth + 1) for v in data]
+        return [decode(v, frames, resolve, depth + 1, used) for v in data]
     if not isinstance(data, dict):
         raise ChannelError("unexpected JSON value")
     try:
         if "__nd__" in data:
-            array = _load_array(data, frames, "__nd__")
+            array = _load_array(data, frames, "__nd__", used)
             return ForeignArray(array, data["subclass"]) if "subclass" in data else array
         if "__npscalar__" in data:
-            array = _load_array(data, frames, "__npscalar__")
+            array = _load_array(data, frames, "__npscalar__", used)
             if array.shape != ():
                 raise ChannelError("scalar frame is not a scalar")
             return array[()]
         if "__float__" in data:
             return float(data["__float__"])
         if "__tuple__" in data:
-            return tuple(decode(v, frames, resolve, depth + 1) for v in data["__tuple__"])
+            return tuple(decode(v, frames, resolve, depth + 1, used) for v in data["__tuple__"])
         if "__dict__" in data:
             out = {}
             for k, v in data["__dict__"]:
-                key = decode(k, frames, resolve, depth + 1)
+                key = decode(k, frames, resolve, depth + 1, used)
                 try:
-                    out[key] = decode(v, frames, resolve, depth + 1)
+                    out[key] = decode(v, frames, resolve, depth + 1, used)
                 except TypeError:  # unhashable key
                     raise ChannelError("unhashable dictionary key") from None
             return out
         if "__subclass__" in data:
-            return ForeignScalar(decode(data["value"], frames, resolve, depth + 1), data["__subclass__"])
+            return ForeignScalar(decode(data["value"], frames, resolve, depth + 1, used), data["__subclass__"])
         if "__other__" in data:
             return Opaque(data["__other__"], data.get("repr", ""))
         if resolve is not None and ("__ref__" in data or "__remote__" in data):
@@ -227,6 +257,36 @@ def decode(data, frames: list, resolve=None, depth: int = 0):
     except (IndexError, KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ChannelError(f"malformed value: {exc}") from None
     raise ChannelError("unknown value marker")
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_ADVICE = "return NumPy arrays, not long lists, deep nesting or many small objects"
+
+
+def _nesting_depth(brackets: bytes) -> int:
+    """The deepest nesting of a run of bracket bytes, in C speed and 5 bytes per bracket."""
+    if not brackets:
+        return 0
+    codes = np.frombuffer(brackets, dtype=np.uint8)
+    steps = np.where((codes == ord("[")) | (codes == ord("{")), 1, -1).astype(np.int8)
+    return int(np.cumsum(steps, dtype=np.int32).max())
+
+
+def prescan_header(header: bytes, max_tokens: int = MAX_HEADER_TOKENS, max_depth: int = MAX_HEADER_DEPTH) -> None:
+    """Refuse a header that would parse into too many or too deeply nested values.
+
+    Runs before json.loads, which is what costs memory: strings are blanked
+    out (their brackets and commas are text), then the structural tokens are
+    counted and the nesting measured, each in a linear pass at C speed.
+    """
+    bare = _JSON_STRING.sub(b'""', header)
+    tokens = sum(bare.count(c) for c in (b"[", b"{", b",", b":"))
+    if tokens > max_tokens:
+        raise ChannelError(f"message holds about {tokens:,} values, over the limit of {max_tokens:,}: {_ADVICE}")
+    depth = _nesting_depth(bare.translate(None, _NOT_BRACKETS))
+    if depth > max_depth:
+        raise ChannelError(f"message nested {depth:,} levels deep, over the limit of {max_depth}: {_ADVICE}")
 
 
 def _reject_constant(name: str):
@@ -240,9 +300,11 @@ class Channel:
     arrays in ``frames``); the receiver decodes the fields it expects.
     """
 
-    def __init__(self, sock: socket.socket, max_bytes: int = MAX_MESSAGE_BYTES):
+    def __init__(self, sock: socket.socket, max_bytes: int = MAX_MESSAGE_BYTES,
+                 max_header_bytes: int = MAX_HEADER_BYTES):
         self.sock = sock
         self.max_bytes = max_bytes
+        self.max_header_bytes = max_header_bytes
         self.deadline = None  # time.monotonic() by which a receive must finish
 
     def _wait_budget(self) -> None:
@@ -260,7 +322,8 @@ class Channel:
             parts.append(frame)
         self.sock.sendall(b"".join(parts))
 
-    def _read_exact(self, n: int) -> bytes:
+    def _read_exact(self, n: int) -> bytearray:
+        """n bytes, as the buffer they were read into (no second copy of a large frame)."""
         buf = bytearray(n)
         view, got = memoryview(buf), 0
         while got < n:
@@ -269,12 +332,21 @@ class Channel:
             if not k:
                 raise ChannelError("the other side closed the channel")
             got += k
-        return bytes(buf)
+        view.release()
+        return buf
 
     def receive_raw(self) -> tuple:
+        """One message: its JSON header (bounded in bytes, values and depth) and raw frames.
+
+        The header is parsed only while the receive deadline has not passed,
+        and only after ``prescan_header`` has bounded what parsing will build.
+        """
         count, header_len = struct.unpack("!II", self._read_exact(8))
         if count < 1 or count > MAX_FRAMES or header_len > self.max_bytes:
             raise ChannelError("message too large or malformed")
+        if header_len > self.max_header_bytes:
+            raise ChannelError(f"message header of {header_len:,} bytes, over the limit of "
+                               f"{self.max_header_bytes:,}: {_ADVICE}")
         total = header_len
         header = self._read_exact(header_len)
         frames = []
@@ -284,6 +356,8 @@ class Channel:
             if total > self.max_bytes:
                 raise ChannelError(f"message larger than {self.max_bytes} bytes")
             frames.append(self._read_exact(size))
+        self._wait_budget()  # a reply that arrived too late is not parsed at all
+        prescan_header(header)
         try:
             raw = json.loads(header.decode("utf-8"), parse_constant=_reject_constant)
         except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import regrade as regrade_diff
 from .batch import STATE, Batch, merge, names_in
 from .batch_progress import BatchProgress
-from .report import write_class_reports
+from .report import md_cell, write_class_reports
 
 
 def grade_class(homework, source, out: Path, *, jobs=None, shard=None, regrade=None, similarity=False,
@@ -19,6 +19,8 @@ def grade_class(homework, source, out: Path, *, jobs=None, shard=None, regrade=N
     done = runner.run(source, jobs=jobs, shard_spec=shard, regrade=regrade, progress=BatchProgress())
     print(f"graded {len(done['graded'])}, skipped {len(done['skipped'])} already graded by this build",
           file=sys.stderr)
+    for flag in done["flagged"]:
+        print(f"flagged {flag.id}: {flag.reason}", file=sys.stderr)
     written, sections = [], []
     if done["old"]:
         new = {sid: res for sid, res in regrade_diff.load_folder(runner.out).items() if sid in done["old"]}
@@ -30,14 +32,15 @@ def grade_class(homework, source, out: Path, *, jobs=None, shard=None, regrade=N
         from . import similarity as similar
         pairs = similar.compare(done["submissions"], list(homework.files), homework.handout,
                                 runner.out / "similarity.html")
-        sections.append(similar.summary_section(pairs, runner.names(), threshold))
+        names = {sid: md_cell(name) for sid, name in runner.names().items()}  # submitters' text, inert
+        sections.append(similar.summary_section(pairs, names, threshold))
         written.append(runner.out / "similarity.html")
-    return written + write_class_reports(runner.collected(), runner.out, sections)
+    return written + write_class_reports(runner.collected(), runner.out, sections, done["flagged"])
 
 
 def merge_shards(homework, folders: list, out: Path) -> list:
     runner = Batch(homework, merge(folders, out))
-    return write_class_reports(runner.collected(), runner.out)
+    return write_class_reports(runner.collected(), runner.out, flagged=runner.state.get("flagged", []))
 
 
 def diff_folders(old: Path, new: Path) -> Path:

@@ -6,6 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
+from .report import csv_text
 from .results import Results, number_key
 
 
@@ -47,7 +48,9 @@ def write_csv(found: list, path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(["id", "submitters", "old total", "new total", "tests flipped"])
         for c in found:
-            writer.writerow([c.id, c.names, f"{c.old:g}", f"{c.new:g}", "; ".join(c.flipped)])
+            # text cells made inert for spreadsheets; the totals stay numbers
+            writer.writerow([csv_text(c.id), csv_text(c.names), f"{c.old:g}", f"{c.new:g}",
+                             csv_text("; ".join(c.flipped))])
 
 
 def print_changes(found: list, console=None) -> None:

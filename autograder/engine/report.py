@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import OrderedDict
 
 from .results import Results, number_key
@@ -69,10 +70,57 @@ def _escape(text: str) -> str:
 
 
 # -- a whole class ---------------------------------------------------------------
+#
+# Names, emails, SIDs and ids come from submitters, test names and failure
+# messages partly from student code: every text cell of a report is made inert
+# for the program that opens it (a spreadsheet, a Markdown/HTML viewer).
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value) -> str:
+    """A text cell a spreadsheet shows as text, never runs: OWASP's leading single quote.
+
+    Only for cells of text (ids, names, emails, SIDs, labels). Score cells are
+    written as numbers and left alone, so -0 or -1.5 stay numbers.
+    """
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]()#!~|{}])")
+_HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
+
+
+def md_cell(value, limit: int = 300) -> str:
+    """Text safe in a Markdown table cell: one line, no HTML, no link, no table break.
+
+    Control characters and newlines become spaces; & < > " become entities;
+    Markdown punctuation and pipes are backslash-escaped (so no [link](...),
+    no emphasis); "://" and "www." get a zero-width space so nothing autolinks.
+    """
+    text = re.sub(r"[\x00-\x1f\x7f\u2028\u2029]+", " ", str(value)).strip()
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = "".join(_HTML.get(c, c) for c in text)
+    return re.sub(r"(?i)(:/)(/)|(www)(\.)", lambda m: (m[1] or m[3]) + "\u200b" + (m[2] or m[4]), text)
+
+
+def flagged_section(flags) -> list:
+    """Markdown lines for the submissions left out of grading, and why (nothing if none)."""
+    if not flags:
+        return []
+    lines = ["## Flagged", "",
+             f"{len(flags)} problem(s) kept something out of grading; each needs a person to look at it.", "",
+             "| submission | why |", "|---|---|"]
+    for flag in flags:
+        sid, reason = (flag["id"], flag["reason"]) if isinstance(flag, dict) else (flag.id, flag.reason)
+        lines.append(f"| {md_cell(sid)} | {md_cell(reason, 1000)} |")
+    return lines
 
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
-    import re
     return re.sub(r"-?\d+\.\d+(e-?\d+)?", "#", line)[:160]  # numbers vary; the message is what repeats
 
 
@@ -84,13 +132,15 @@ def write_grades_csv(graded: list, path) -> None:
     stages = list(dict.fromkeys(stage_of(t) for _, r in graded for t in r.tests))
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["id", "names", "emails", "sids", "total", *stages, *(f"{n} {name}" for n, name in tests)])
+        writer.writerow(["id", "names", "emails", "sids", "total", *map(csv_text, stages),
+                         *(csv_text(f"{n} {name}") for n, name in tests)])
         for submission, results in graded:
             by_stage = stage_totals(results)
             by_test = {t.number: t.score for t in results.tests}
-            writer.writerow([submission.id, "; ".join(s.name for s in submission.submitters),
-                             "; ".join(s.email for s in submission.submitters),
-                             "; ".join(s.sid for s in submission.submitters), f"{results.score:g}",
+            people = submission.submitters
+            writer.writerow([csv_text(submission.id), csv_text("; ".join(s.name for s in people)),
+                             csv_text("; ".join(s.email for s in people)),
+                             csv_text("; ".join(s.sid for s in people)), f"{results.score:g}",
                              *(f"{by_stage.get(s, (0, 0))[0]:g}" for s in stages),
                              *(f"{by_test[n]:g}" if n in by_test else "" for n, _ in tests)])
 
@@ -121,21 +171,23 @@ def class_statistics(graded: list) -> dict:
     }
 
 
-def write_summary_md(graded: list, path, extra_sections=()) -> dict:
+def write_summary_md(graded: list, path, extra_sections=(), flagged=()) -> dict:
+    """The class's statistics, flagged submissions, pass rates and common failures; every cell escaped."""
     stats = class_statistics(graded)
     lines = ["# Class summary", "",
              f"{stats['count']} submissions graded; total out of {stats['top']:g}.", "",
+             *flagged_section(flagged), *([""] if flagged else []),
              "| mean | median | std | min | max | full marks |", "|---|---|---|---|---|---|",
              f"| {stats['mean']:.2f} | {stats['median']:.2f} | {stats['stdev']:.2f} | {stats['min']:g} | "
              f"{stats['max']:g} | {stats['full_marks']} |", "",
              "## Pass rate of every test", "", "| # | test | pass rate |", "|---|---|---|"]
     for number, t in sorted(stats["tests"].items(),
                             key=lambda kv: number_key(kv[0])):
-        lines.append(f"| {number} | {t['name']} | {t['passed'] / max(1, t['count']):.0%} |")
+        lines.append(f"| {md_cell(number)} | {md_cell(t['name'])} | {t['passed'] / max(1, t['count']):.0%} |")
     lines += ["", "## Most common failure messages", "", "| # | message (numbers as #) | submissions |",
               "|---|---|---|"]
     for (number, message), count in stats["failures"][:20]:
-        lines.append(f"| {number} | {message.replace('|', '/')} | {count} |")
+        lines.append(f"| {md_cell(number)} | {md_cell(message)} | {count} |")
     for section in extra_sections:
         lines += ["", *section]
     from pathlib import Path
@@ -164,10 +216,10 @@ def write_scores_png(graded: list, path) -> None:
     plt.close(fig)
 
 
-def write_class_reports(graded: list, out, extra_sections=()) -> list:
+def write_class_reports(graded: list, out, extra_sections=(), flagged=()) -> list:
     from pathlib import Path
     out = Path(out)
     write_grades_csv(graded, out / "grades.csv")
-    write_summary_md(graded, out / "summary.md", extra_sections)
+    write_summary_md(graded, out / "summary.md", extra_sections, flagged)
     write_scores_png(graded, out / "scores.png")
     return [out / "grades.csv", out / "summary.md", out / "scores.png"]
