@@ -72,12 +72,13 @@ def write_handout(homework) -> list:
 
 
 def _add_tree(archive: zipfile.ZipFile, folder: Path, arcroot: str, skip=()) -> None:
+    """Every file under folder, but those under (or named) a path in `skip`, relative to folder."""
     for root, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if d not in EXCLUDE_DIRS)
         for name in sorted(files):
             path = Path(root) / name
             rel = path.relative_to(folder)
-            if any(rel.parts[0] == s or str(rel) == s for s in skip) or name.endswith(".pyc"):
+            if any(rel.as_posix() == s or rel.as_posix().startswith(s + "/") for s in skip) or name.endswith(".pyc"):
                 continue
             _add_file(archive, path, f"{arcroot}/{rel}" if arcroot else str(rel))
 
