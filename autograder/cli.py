@@ -10,14 +10,14 @@ PACKAGE = Path(__file__).resolve().parent
 
 
 def _homework(args):
-    from .engine.homework import Homework
-    from .engine.homeworks import resolve
+    from autograder.engine.homework import Homework
+    from autograder.engine.homeworks import resolve
     return Homework.load(resolve(args.homework, PACKAGE))
 
 
 def cmd_grade(args) -> int:
-    from .engine.grade import grade_to_file
-    from .engine.report import print_results
+    from autograder.engine.grading.grade import grade_to_file
+    from autograder.engine.commands.report import print_results
     results = grade_to_file(_homework(args), args.submission, args.results, manifest_path=args.manifest,
                             metadata_path=args.metadata)
     if not args.quiet:
@@ -26,12 +26,12 @@ def cmd_grade(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .engine.selfcheck import check
+    from autograder.engine.commands.check import check
     return check(_homework(args), args.folder, include_hidden=args.all, json_path=args.json)
 
 
 def cmd_batch(args) -> int:
-    from .engine import classwork
+    from autograder.engine.commands import batch as classwork
     if args.targets[0] == "merge":
         if len(args.targets) < 2:
             raise SystemExit("batch merge: name the shard folders to merge")
@@ -49,34 +49,34 @@ def cmd_batch(args) -> int:
 
 
 def cmd_diff(args) -> int:
-    from .engine import classwork
+    from autograder.engine.commands import batch as classwork
     print(f"wrote {classwork.diff_folders(Path(args.old), Path(args.new))}")
     return 0
 
 
 def cmd_validate(args) -> int:
-    from .engine.validate import print_lines, validate
+    from autograder.engine.commands.validate import print_lines, validate
     lines = validate(_homework(args), jobs=args.jobs)
     print_lines(lines)
     return 0 if all(line.ok for line in lines) else 1
 
 
 def cmd_build(args) -> int:
-    from .engine.bundle import build
+    from autograder.engine.commands.build import build
     for path in build(_homework(args), Path(args.out)):
         print(f"wrote {path}")
     return 0
 
 
 def cmd_simulate(args) -> int:
-    from .engine.report import print_results
-    from .engine.simulate import gradescope_flow
+    from autograder.engine.commands.report import print_results
+    from autograder.engine.commands.gradescope import gradescope_flow
     print_results(gradescope_flow(_homework(args), Path(args.submission), Path(args.root) if args.root else None))
     return 0
 
 
 def cmd_new(args) -> int:
-    from .engine.scaffold import new_homework
+    from autograder.engine.commands.new import new_homework
     for path in new_homework(args.name, Path(args.dir) if args.dir else PACKAGE.parent):
         print(path)
     return 0

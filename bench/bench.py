@@ -30,10 +30,10 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(HERE))
 
 from autograder.engine import simulate  # noqa: E402
-from autograder.engine.bundle import build_autograder_zip, build_handout_zip  # noqa: E402
-from autograder.engine.grade import run_suite  # noqa: E402
+from autograder.engine.commands.build import build_autograder_zip, build_handout_zip  # noqa: E402
+from autograder.engine.grading.grade import run_suite  # noqa: E402
 from autograder.engine.homework import Homework  # noqa: E402
-from autograder.engine.limits import descendants  # noqa: E402
+from autograder.engine.sandbox.limits import descendants  # noqa: E402
 
 TARGETS = {"wall": 1.5, "pss_mb": 200.0, "ratio": 1.5, "per_minute": 200.0}
 
@@ -167,7 +167,7 @@ def bench_scaling(repeat):
     """Gradient checks (all nine variables) and one 10-step L_inf attack, through the sandbox."""
     import numpy as np
 
-    from autograder.engine.sandbox import Sandbox, Student
+    from autograder.engine.sandbox.student import Sandbox, Student
     from autograder.hw2 import reference
     from autograder.hw2.gradients import ORDER, Backward
     from autograder.hw2.models import lend

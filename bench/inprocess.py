@@ -16,8 +16,8 @@ from collections import deque
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # the project, when run as a script
 
-from autograder.engine.sandbox import Student  # noqa: E402
-from autograder.engine.worker import Server  # noqa: E402
+from autograder.engine.sandbox.student import Student  # noqa: E402
+from autograder.engine.sandbox.worker import Server  # noqa: E402
 
 
 class _End:
@@ -107,9 +107,9 @@ def main(argv=None) -> int:
     import argparse
     from pathlib import Path
 
-    from autograder.engine.grade import run_suite
+    from autograder.engine.grading.grade import run_suite
     from autograder.engine.homework import Homework
-    from autograder.engine.results import write_atomically
+    from autograder.engine.grading.results import write_atomically
 
     parser = argparse.ArgumentParser()
     parser.add_argument("submission")

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine.bundle import build_autograder_zip
-from autograder.engine.grade import run_suite
+from autograder.engine.commands.build import build_autograder_zip
+from autograder.engine.grading.grade import run_suite
 from autograder.engine.homework import Homework
-from autograder.engine import simulate
+from autograder.engine.commands import gradescope as simulate
 
 from .helpers import PROJECT
 

@@ -6,10 +6,10 @@ import sys
 
 import pytest
 
-from autograder.engine.batch import Batch
-from autograder.engine.report import write_class_reports
-from autograder.engine.results import load
-from autograder.engine.submissions import discover, shard
+from autograder.engine.commands.pool import Batch
+from autograder.engine.commands.report import write_class_reports
+from autograder.engine.grading.results import load
+from autograder.engine.commands.exports import discover, shard
 from autograder.hw2.sample_class import make_export
 
 
@@ -132,7 +132,7 @@ def test_bad_sources_say_what_is_wrong(tmp_path):
 
 def test_a_dying_grader_process_costs_only_its_submission(tmp_path, homework, monkeypatch):
     """Even the grader's own process dying (not student code: that is sandboxed) never stops a batch."""
-    from autograder.engine import batch as batch_module
+    from autograder.engine.commands import pool as batch_module
 
     monkeypatch.setattr(batch_module, "_grade_one", _fragile)
     source = tmp_path / "class"
@@ -159,4 +159,4 @@ def _fragile(task):
     return _REAL_GRADE_ONE(task)
 
 
-_REAL_GRADE_ONE = __import__("autograder.engine.batch", fromlist=["_grade_one"])._grade_one
+_REAL_GRADE_ONE = __import__("autograder.engine.commands.pool", fromlist=["_grade_one"])._grade_one

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.engine.channel import (
+from autograder.engine.sandbox.channel import (
     MAX_HEADER_BYTES,
     MAX_HEADER_DEPTH,
     MAX_HEADER_TOKENS,
@@ -27,7 +27,7 @@ from autograder.engine.channel import (
     encode,
     prescan_header,
 )
-from autograder.engine.results import load
+from autograder.engine.grading.results import load
 
 from .helpers import stage_scores
 from .test_hostile import only, outputs, valid_and_ours, with_forward

@@ -1,4 +1,4 @@
-"""autograder/engine/channel.py: encode/decode round trips, a real Channel, hostile frames."""
+"""autograder/engine/sandbox/channel.py: encode/decode round trips, a real Channel, hostile frames."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.engine.channel import (
+from autograder.engine.sandbox.channel import (
     MAX_FRAMES,
     Channel,
     ChannelError,

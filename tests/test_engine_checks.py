@@ -1,13 +1,13 @@
-"""autograder/engine/checks.py and gradcheck.py: exact checks, comparisons, likely mistakes, finite differences."""
+"""autograder/engine/grading/checks.py and gradcheck.py: exact checks, comparisons, likely mistakes, finite differences."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from autograder.engine import gradcheck
-from autograder.engine.channel import ForeignArray, ForeignScalar, Opaque
-from autograder.engine.checks import (Feedback, Tolerance, as_array, as_float, close, compare, likely_mistake,
+from autograder.engine.grading import gradcheck
+from autograder.engine.sandbox.channel import ForeignArray, ForeignScalar, Opaque
+from autograder.engine.grading.checks import (Feedback, Tolerance, as_array, as_float, close, compare, likely_mistake,
                                      read_array, read_float, rel_errors)
 
 SHAPE = (2, 3)

@@ -36,7 +36,7 @@ def test_no_engine_module_imports_a_homework():
 def test_the_check_would_catch_one():
     assert SIBLING_IMPORT.search("from autograder.hw2 import reference")
     assert SIBLING_IMPORT.search("from ..hw2.known_bugs import BUGS")
-    assert not SIBLING_IMPORT.search("from autograder.engine.checks import Feedback")
+    assert not SIBLING_IMPORT.search("from autograder.engine.grading.checks import Feedback")
 
 
 def test_packaging_finds_every_homeworks_data_without_naming_one():

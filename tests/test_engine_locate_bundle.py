@@ -1,4 +1,4 @@
-"""autograder/engine/locate.py (finding the required files) and bundle.py (the handout from the solution)."""
+"""autograder/engine/grading/locate.py (finding the required files) and bundle.py (the handout from the solution)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine.bundle import MarkerError, handout_drift, handout_files, strip_solution
+from autograder.engine.commands.build import MarkerError, handout_drift, handout_files, strip_solution
 from autograder.engine.homework import Homework
-from autograder.engine.locate import locate
+from autograder.engine.grading.locate import locate
 
 PROJECT = Path(__file__).resolve().parents[1]
 REQUIRED = ["network.py", "attack.py"]

@@ -1,4 +1,4 @@
-"""autograder/engine/results.py (the results.json models) and plugin.py (pytest -> Gradescope results)."""
+"""autograder/engine/grading/results.py (the results.json models) and plugin.py (pytest -> Gradescope results)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import uuid
 import pydantic
 import pytest
 
-from autograder.engine import results as R
-from autograder.engine.plugin import INTERNAL_ERROR, GradescopePlugin, manifest_of
-from autograder.engine.results import OUTPUT_LIMIT, Results, fallback, write_atomically
-from autograder.engine.results import TestResult as GradescopeTest  # (a name pytest will not try to collect)
+from autograder.engine.grading import results as R
+from autograder.engine.grading.plugin import INTERNAL_ERROR, GradescopePlugin, manifest_of
+from autograder.engine.grading.results import OUTPUT_LIMIT, Results, fallback, write_atomically
+from autograder.engine.grading.results import TestResult as GradescopeTest  # (a name pytest will not try to collect)
 
 
 def result(**kwargs) -> GradescopeTest:

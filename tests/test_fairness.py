@@ -3,7 +3,7 @@ only part of the work earns at most that part (tests/fairness, graded through Gr
 
 import pytest
 
-from autograder.engine.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
+from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
 
 from .helpers import PROJECT
 

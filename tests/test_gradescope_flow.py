@@ -5,7 +5,7 @@ import os
 import stat
 import zipfile
 
-from autograder.engine.results import Results
+from autograder.engine.grading.results import Results
 
 from .helpers import SUBMISSIONS, solution_files
 

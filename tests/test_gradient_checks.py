@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.engine.sandbox import Sandbox, Student
+from autograder.engine.sandbox.student import Sandbox, Student
 from autograder.hw2.gradients import ORDER, Backward
 from autograder.hw2.support import random_input, random_weights
 

@@ -21,7 +21,7 @@ def bash_blocks(text: str) -> list:
 def test_the_guide_has_commands_for_every_step():
     commands = "\n".join(bash_blocks(GUIDE.read_text()))
     for step in ("autograder new", "autograder validate", "autograder build", "autograder gradescope",
-                 "autograder.engine.pytest_entry", "autograder check"):
+                 "autograder.engine.grading.pytest_entry", "autograder check"):
         assert step in commands, step
 
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from autograder.engine.results import Results
+from autograder.engine.grading.results import Results
 
 from .helpers import solution_files, stage_scores
 

@@ -15,8 +15,8 @@ import zipfile
 
 import pytest
 
-from autograder.engine.report import csv_text, md_cell
-from autograder.engine.submissions import WHOLE_EXPORT, discover_export, load_metadata, safe_id
+from autograder.engine.commands.report import csv_text, md_cell
+from autograder.engine.commands.exports import WHOLE_EXPORT, discover_export, load_metadata, safe_id
 
 from .helpers import solution_files
 
@@ -206,7 +206,7 @@ def test_hostile_metadata_is_flagged_and_the_class_graded_without_names(yaml_tex
 # -- the pieces, directly --------------------------------------------------------------
 
 def test_metadata_over_its_size_cap_is_refused(tmp_path, monkeypatch):
-    from autograder.engine import submissions
+    from autograder.engine.commands import exports as submissions
     monkeypatch.setattr(submissions, "MAX_METADATA_BYTES", 100)
     path = tmp_path / "submission_metadata.yml"
     path.write_text("x: " + "y" * 200)

@@ -18,11 +18,11 @@ import uuid
 
 import pytest
 
-from autograder.engine import failures as F
-from autograder.engine.isolation import REFUSE_ENV, USERS_ENV
-from autograder.engine.limits import Limits
-from autograder.engine.results import load
-from autograder.engine.sandbox import Sandbox, Student
+from autograder.engine.sandbox import failures as F
+from autograder.engine.sandbox.isolation import REFUSE_ENV, USERS_ENV
+from autograder.engine.sandbox.limits import Limits
+from autograder.engine.grading.results import load
+from autograder.engine.sandbox.student import Sandbox, Student
 
 from .helpers import PROJECT, solution_files
 from .test_hostile import at_import, shared_dir  # noqa: F401 - a fixture
@@ -341,7 +341,7 @@ def test_workers_get_every_namespace_and_a_private_view(tmp_path):
 @root_only
 def test_concurrent_gradings_get_distinct_accounts(monkeypatch):
     """Two gradings at once never share an account; a released one is reused."""
-    from autograder.engine.isolation import claim_account
+    from autograder.engine.sandbox.isolation import claim_account
     monkeypatch.setenv(USERS_ENV, FALLBACK_USERS)
     first, lock1 = claim_account()
     second, lock2 = claim_account()

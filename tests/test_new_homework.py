@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine import simulate
+from autograder.engine.commands import gradescope as simulate
 
 from .project_copy import copy_project, env_for, run
 
@@ -113,7 +113,7 @@ def test_pytest_entry_gives_run_suites_scores(project, tmp_path):
     solution = (project / "homeworks" / NAME / "solution" / "linear.py").read_text()
     (submission / "linear.py").write_text(solution.replace("return np.outer(r, x), r", "return np.outer(x, r), r"))
     run(project, "check", str(submission), "--all", "--json", str(tmp_path / "engine.json"), check=False)
-    done = subprocess.run([sys.executable, "-m", "pytest", f"autograder/{NAME}", "-p", "autograder.engine.pytest_entry",
+    done = subprocess.run([sys.executable, "-m", "pytest", f"autograder/{NAME}", "-p", "autograder.engine.grading.pytest_entry",
                            "--submission", str(submission), "--results", str(tmp_path / "pytest.json"), "-v"],
                           cwd=project, env=env_for(project), capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stdout + done.stderr

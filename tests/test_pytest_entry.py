@@ -1,4 +1,4 @@
-"""pytest autograder/hw2 -p autograder.engine.pytest_entry --submission DIR: run_suite's results, pytest's tools."""
+"""pytest autograder/hw2 -p autograder.engine.grading.pytest_entry --submission DIR: run_suite's results, pytest's tools."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from .helpers import PROJECT
 
 
 def pytest_entry(*args, cwd=PROJECT):
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "autograder.engine.pytest_entry", *args],
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "autograder.engine.grading.pytest_entry", *args],
                           cwd=cwd, capture_output=True, text=True, timeout=600)
 
 

@@ -1,6 +1,6 @@
 """Every rule the handout states is graded: autograder/hw2/rules.py maps each sentence to its tests."""
 
-from autograder.engine.bundle import collect_manifest
+from autograder.engine.commands.build import collect_manifest
 from autograder.hw2.rules import RULES, handout_sentences
 
 

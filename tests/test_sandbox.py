@@ -5,9 +5,9 @@ import os
 import numpy as np
 import pytest
 
-from autograder.engine.isolation import pool_names
-from autograder.engine.limits import Limits
-from autograder.engine.sandbox import Sandbox, Student
+from autograder.engine.sandbox.isolation import pool_names
+from autograder.engine.sandbox.limits import Limits
+from autograder.engine.sandbox.student import Sandbox, Student
 
 from .helpers import PROJECT
 
@@ -67,7 +67,7 @@ def test_the_stream_control_socket_of_other_systems_works_too():
 def test_control_messages_keep_their_bounds_on_a_stream():
     import socket
 
-    from autograder.engine import control
+    from autograder.engine.sandbox import control
 
     a, b = control.pair(socket.SOCK_STREAM)
     r, w = os.pipe()

@@ -11,10 +11,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from autograder.engine import feedback_limit
-from autograder.engine.results import Results
-from autograder.engine.results import TestResult as OneTest
-from autograder.engine.similarity import compare
+from autograder.engine.grading import feedback_limit
+from autograder.engine.grading.results import Results
+from autograder.engine.grading.results import TestResult as OneTest
+from autograder.engine.commands.similarity import compare
 from autograder.hw2.sample_class import make_export
 
 from .helpers import PROJECT, SUBMISSIONS

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from autograder.engine.bundle import build_handout_zip
-from autograder.engine.results import load
+from autograder.engine.commands.build import build_handout_zip
+from autograder.engine.grading.results import load
 from autograder.hw2.known_bugs import by_name
 
 from .helpers import solution_files

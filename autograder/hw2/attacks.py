@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.engine.checks import Feedback, as_float, close, fmt, fmt_exact, read_array, read_float
+from autograder.engine.grading.checks import Feedback, as_float, close, fmt, fmt_exact, read_array, read_float
 
-from autograder.engine.replay import NotRecorded
+from autograder.engine.grading.replay import NotRecorded
 
 from . import reference
 from .models import lend

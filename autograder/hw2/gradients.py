@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.engine.checks import Comparison, Feedback, as_array, close, fmt, likely_mistake, read_array, read_float
-from autograder.engine.gradcheck import SAMPLE, central_difference, points, sample_entries
+from autograder.engine.grading.checks import Comparison, Feedback, as_array, close, fmt, likely_mistake, read_array, read_float
+from autograder.engine.grading.gradcheck import SAMPLE, central_difference, points, sample_entries
 
 from . import reference
 from .support import shape_of, student_network

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from autograder.engine.replay import recorded
+from autograder.engine.grading.replay import recorded
 
 HERE = Path(__file__).resolve().parent
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback, close, numbers_of
+from autograder.engine.grading.checks import Feedback, close, numbers_of
 
 from .gradients import ORDER, Backward
 from .support import SMALL, random_input, random_weights, student_network, student_weights

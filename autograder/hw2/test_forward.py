@@ -3,7 +3,7 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback, close, fmt, fmt_exact, likely_mistake
+from autograder.engine.grading.checks import Feedback, close, fmt, fmt_exact, likely_mistake
 
 from . import reference
 from .support import SMALL, forward_value, random_input, random_weights, student_loss, student_network

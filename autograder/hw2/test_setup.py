@@ -3,7 +3,7 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback
+from autograder.engine.grading.checks import Feedback
 
 from .support import SMALL, student_network, student_weights
 

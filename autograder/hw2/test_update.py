@@ -7,7 +7,7 @@ points; a gradient that is all zeros makes the step impossible to see, so it ear
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.checks import Feedback, close, read_array
+from autograder.engine.grading.checks import Feedback, close, read_array
 
 from .support import SMALL, random_input, random_weights, shape_of, student_network, student_weights
 from .tolerances import UPDATE

@@ -6,7 +6,7 @@ or more, so every bar below sits orders of magnitude under it while leaving room
 written differently (float32 arithmetic inside, another order of summation, a guard in a division).
 """
 
-from autograder.engine.checks import Tolerance
+from autograder.engine.grading.checks import Tolerance
 
 LOSS = Tolerance(
     rel=1e-6, abs=1e-6,

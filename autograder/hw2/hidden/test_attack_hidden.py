@@ -3,8 +3,8 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.channel import Ref
-from autograder.engine.checks import Feedback, read_array
+from autograder.engine.sandbox.channel import Ref
+from autograder.engine.grading.checks import Feedback, read_array
 
 from .. import reference
 from ..attacks import check_limits, check_norms, limits_case, one_step_case, pname

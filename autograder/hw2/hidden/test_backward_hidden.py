@@ -2,7 +2,7 @@
 
 from gradescope_utils.autograder_utils.decorators import number, partial_credit, tags, visibility
 
-from autograder.engine.checks import Feedback
+from autograder.engine.grading.checks import Feedback
 
 from ..gradients import ORDER, Backward
 from ..support import random_weights

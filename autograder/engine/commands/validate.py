@@ -25,9 +25,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bundle import collect_manifest, handout_drift
-from .corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
-from .report import stage_totals
+from autograder.engine.commands.build import collect_manifest, handout_drift
+from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
+from autograder.engine.commands.report import stage_totals
 
 
 @dataclass
@@ -52,15 +52,15 @@ def load_bugs(homework) -> list:
 
 def _grade(args):
     suite, folder = args
-    from .grade import run_suite
-    from .homework import Homework
+    from autograder.engine.grading.grade import run_suite
+    from autograder.engine.homework import Homework
     started = time.monotonic()
     results = run_suite(Homework.load(suite), folder, log=lambda text: None)
     return results.model_dump_json(), time.monotonic() - started
 
 
 def _grade_all(homework, folders: list, jobs: int) -> list:
-    from .results import Results
+    from autograder.engine.grading.results import Results
     tasks = [(str(homework.suite), str(f)) for f in folders]
     with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(tasks)))) as pool:
         out = pool.map(_grade, tasks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
-from .results import Results, number_key
+from autograder.engine.grading.results import Results, number_key
 
 STAGE_ORDER = ("setup", "forward", "backward", "update", "attack")
 

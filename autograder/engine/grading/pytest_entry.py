@@ -1,6 +1,6 @@
 """Pytest's own way into a suite, for staff: the same fixtures, sandbox and scores as run_suite.
 
-    pytest autograder/NAME -p autograder.engine.pytest_entry --submission DIR [--results results.json]
+    pytest autograder/NAME -p autograder.engine.grading.pytest_entry --submission DIR [--results results.json]
 
 Enabled from the command line like pytest's own plugins (junitxml keeps its
 state in ``config.stash`` and writes its report once; so does this), so -k,
@@ -19,7 +19,7 @@ STATE = pytest.StashKey[dict]()
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("autograder", "grading a submission (autograder.engine.pytest_entry)")
+    group = parser.getgroup("autograder", "grading a submission (autograder.engine.grading.pytest_entry)")
     group.addoption("--submission", default=None, metavar="DIR",
                     help="grade the submission in DIR: the suite's `student` fixture runs its code in the sandbox")
     group.addoption("--results", default=None, metavar="FILE", help="also write Gradescope's results.json here")
@@ -40,10 +40,10 @@ def pytest_configure(config):
     submission = config.getoption("submission")
     if not submission:
         return
-    from .grade import SubmissionFixtures
-    from .homework import Homework
-    from .limits import Limits
-    from .plugin import GradescopePlugin
+    from autograder.engine.grading.grade import SubmissionFixtures
+    from autograder.engine.homework import Homework
+    from autograder.engine.sandbox.limits import Limits
+    from autograder.engine.grading.plugin import GradescopePlugin
 
     homework = Homework.load(homework_folder(config.args))
     plugin = GradescopePlugin(visible_only=config.getoption("visible_only"))
@@ -59,8 +59,8 @@ def pytest_sessionfinish(session):
     state = session.config.stash.get(STATE, None)
     if state is None:
         return
-    from .limits import kill_tree
-    from .results import write_atomically
+    from autograder.engine.sandbox.limits import kill_tree
+    from autograder.engine.grading.results import write_atomically
 
     fixtures = state["fixtures"]
     fixtures.close()
@@ -77,7 +77,7 @@ def pytest_terminal_summary(terminalreporter, config):
     state = config.stash.get(STATE, None)
     if state is None or state["results"] is None:
         return
-    from .report import stage_totals
+    from autograder.engine.commands.report import stage_totals
 
     results = state["results"]
     stages = ", ".join(f"{stage} {got:g}/{top:g}" for stage, (got, top) in stage_totals(results).items())

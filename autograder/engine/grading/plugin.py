@@ -15,8 +15,8 @@ import time
 
 import pytest
 
-from .output import clean_text
-from .results import Results, TestResult, number_key
+from autograder.engine.sandbox.output import clean_text
+from autograder.engine.grading.results import Results, TestResult, number_key
 
 INTERNAL_ERROR = ("The grader hit an internal error in this test, not caused by your code as far as it can "
                   "tell; course staff can see the details.")

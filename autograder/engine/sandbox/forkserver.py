@@ -35,7 +35,7 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
     """Runs in the forked child; never returns. As root with a PID namespace, it forks the worker
     (the namespace's init) and exits at once, after telling the zygote the worker's pid."""
     try:
-        from . import isolation, limits, worker
+        from autograder.engine.sandbox import isolation, limits, worker
 
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -83,7 +83,7 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
         os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
                            "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
         for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
-            if name not in ("autograder.engine.worker", "autograder.engine.channel"):
+            if name not in ("autograder.engine.sandbox.worker", "autograder.engine.sandbox.channel"):
                 sys.modules.pop(name, None)
         # an editable install's finder maps "autograder" to the grader's folder: no student import may use it
         sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")]
@@ -173,8 +173,8 @@ def _spawned(report_fd: int, pid: int) -> dict:
 
 
 def main(control_fd: int) -> None:
-    from . import control as channel_control
-    from . import isolation, limits, worker  # noqa: F401 - imported once here, not in every forked child
+    from autograder.engine.sandbox import control as channel_control
+    from autograder.engine.sandbox import isolation, limits, worker  # noqa: F401 - imported once here, not in every forked child
 
     for name in PRELOAD:
         try:

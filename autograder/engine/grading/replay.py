@@ -103,7 +103,7 @@ def replay_module_source(names, table_name: str) -> str:
              "",
              "from pathlib import Path",
              "",
-             "from autograder.engine.replay import NotRecorded, Replay",
+             "from autograder.engine.grading.replay import NotRecorded, Replay",
              "",
              f"_replay = Replay(Path(__file__).with_name({table_name!r}))",
              ""]

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .locate import locate
+from autograder.engine.grading.locate import locate
 
 DEFAULT_THRESHOLD = 0.6
 

@@ -6,8 +6,8 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from .report import csv_text
-from .results import Results, number_key
+from autograder.engine.commands.report import csv_text
+from autograder.engine.grading.results import Results, number_key
 
 
 @dataclass

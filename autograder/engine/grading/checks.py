@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .channel import ForeignArray, ForeignScalar, Opaque
+from autograder.engine.sandbox.channel import ForeignArray, ForeignScalar, Opaque
 
 
 class Feedback(AssertionError):

@@ -21,8 +21,8 @@ PLACES = {"suite": "autograder/{name}", "solution": "homeworks/{name}/solution",
 
 def new_homework(name: str, project: Path) -> list:
     """Make homework NAME in the project root; returns the folders made (suite, solution, handout)."""
-    from .bundle import write_handout
-    from .homework import Homework
+    from autograder.engine.commands.build import write_handout
+    from autograder.engine.homework import Homework
 
     if not name.isidentifier() or keyword.iskeyword(name) or name == "engine":
         raise SystemExit(f"new: {name!r} cannot be a homework's name: use a Python identifier such as homework3")

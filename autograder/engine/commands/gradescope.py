@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from .results import Results, load
+from autograder.engine.grading.results import Results, load
 
 
 def unpack(zip_path: Path, root: Path) -> Path:
@@ -60,7 +60,7 @@ def simulate(zip_path: Path, submission: Path, root: Path | None = None) -> Resu
 
 def gradescope_flow(homework, submission: Path, root: Path | None = None) -> Results:
     """Build the zip, then unzip, setup.sh and run_autograder in AUTOGRADER_ROOT (new if not given)."""
-    from .bundle import build_autograder_zip
+    from autograder.engine.commands.build import build_autograder_zip
     zip_path = build_autograder_zip(homework, Path(tempfile.mkdtemp(prefix="autograder-dist-")))
     root = Path(root or tempfile.mkdtemp(prefix="autograder-root-"))
     print(f"built {zip_path}; grading {submission} in AUTOGRADER_ROOT={root}", file=sys.stderr)

@@ -19,13 +19,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from . import isolation
-from .homework import Homework
-from .limits import Limits, kill_tree
-from .locate import locate
-from .plugin import GradescopePlugin
-from .results import Results, fallback, write_atomically
-from .sandbox import Sandbox, Student
+from autograder.engine.sandbox import isolation
+from autograder.engine.homework import Homework
+from autograder.engine.sandbox.limits import Limits, kill_tree
+from autograder.engine.grading.locate import locate
+from autograder.engine.grading.plugin import GradescopePlugin
+from autograder.engine.grading.results import Results, fallback, write_atomically
+from autograder.engine.sandbox.student import Sandbox, Student
 
 
 class SubmissionFixtures:
@@ -135,7 +135,7 @@ def grade_to_file(homework: Homework, submission: str, results_path: str, *, man
                 manifest = json.load(fh)
         results = run_suite(homework, submission, visible_only=visible_only, manifest=manifest, quiet=False)
         if homework.feedback_limit and metadata_path and os.path.exists(metadata_path):
-            from . import feedback_limit
+            from autograder.engine.grading import feedback_limit
             with open(metadata_path, encoding="utf-8") as fh:
                 results = feedback_limit.apply(results, json.load(fh), homework.feedback_limit)
     except BaseException as exc:  # noqa: BLE001 - the one place that must never let go

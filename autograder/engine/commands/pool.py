@@ -9,6 +9,8 @@ them, so a rerun skips what is already graded unless asked to regrade.
 
 from __future__ import annotations
 
+from autograder.engine import paths
+
 import hashlib
 import json
 import multiprocessing
@@ -16,8 +18,8 @@ import os
 import time
 from pathlib import Path
 
-from .results import Results, fallback, write_atomically
-from .submissions import Submission, discover_export, shard
+from autograder.engine.grading.results import Results, fallback, write_atomically
+from autograder.engine.commands.exports import Submission, discover_export, shard
 
 STATE = "state.json"
 
@@ -25,7 +27,7 @@ STATE = "state.json"
 def build_id(homework) -> str:
     """A hash of everything that decides a grade: the engine, the suite, the solution."""
     h = hashlib.sha256()
-    roots = [Path(__file__).resolve().parent, Path(homework.suite), Path(homework.solution)]
+    roots = [paths.ENGINE, Path(homework.suite), Path(homework.solution)]
     for root in roots:
         if not root.exists():
             continue
@@ -43,14 +45,14 @@ def _grade_one(args) -> tuple:
     """In a pool process: grade one submission, never raise."""
     global _SANDBOX
     homework_dir, submission_id, folder, results_path = args
-    from .grade import run_suite
-    from .homework import Homework
-    from .sandbox import Sandbox
+    from autograder.engine.grading.grade import run_suite
+    from autograder.engine.homework import Homework
+    from autograder.engine.sandbox.student import Sandbox
     started = time.monotonic()
     try:
         homework = Homework.load(homework_dir)
         if _SANDBOX is None:
-            from .limits import Limits
+            from autograder.engine.sandbox.limits import Limits
             _SANDBOX = Sandbox(Limits(call_seconds=homework.call_seconds))
         results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX)
     except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
@@ -121,7 +123,7 @@ class Batch:
             progress=None) -> dict:
         """Grade; returns {"graded": [...], "skipped": [...], "old": {id: Results before this run},
         "submissions": [...], "flagged": [Flag]}."""
-        from .isolation import hide
+        from autograder.engine.sandbox.isolation import hide
         hide(self.out, source)  # the class's files and results: no worker may read them (pool forks inherit)
         submissions, flags = discover_export(source, self.out / "_export")
         submissions = shard(submissions, shard_spec)
@@ -135,7 +137,7 @@ class Batch:
         tasks = [(str(self.homework.suite), s.id, str(s.folder), str(self.results_path(s.id))) for s in todo]
         if progress:
             progress.start(len(tasks))
-        from . import grade  # noqa: F401 - imported once here, inherited warm by every pool process
+        from autograder.engine.grading import grade  # noqa: F401 - imported once here, inherited warm by every pool process
 
         def record(submission_id, score):
             self.state["graded"][submission_id] = {"build": self.build, "score": score,
@@ -167,7 +169,7 @@ class Batch:
         for sid, info in sorted(self.state["submissions"].items()):
             path = self.results_path(sid)
             if path.exists():
-                from .submissions import Submitter
+                from autograder.engine.commands.exports import Submitter
                 people = [Submitter(**p) for p in info.get("submitters", [])]
                 out.append((Submission(sid, Path(), people), Results.model_validate_json(path.read_text())))
         return out

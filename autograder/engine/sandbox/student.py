@@ -9,6 +9,8 @@ the next call gets a fresh worker.
 
 from __future__ import annotations
 
+from autograder.engine import paths
+
 import os
 import shutil
 import socket
@@ -16,16 +18,15 @@ import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from . import control, isolation
-from . import failures as F
-from .channel import Channel, ChannelError, Opaque, Remote, decode, encode
-from .limits import Limits, become_subreaper, kill_tree, kill_user
-from .output import CappedOutput
+from autograder.engine.sandbox import control, isolation
+from autograder.engine.sandbox import failures as F
+from autograder.engine.sandbox.channel import Channel, ChannelError, Opaque, Remote, decode, encode
+from autograder.engine.sandbox.limits import Limits, become_subreaper, kill_tree, kill_user
+from autograder.engine.sandbox.output import CappedOutput
 
-GRADER_ROOT = str(Path(__file__).resolve().parents[2])
-PACKAGE = str(Path(__file__).resolve().parents[1])
+GRADER_ROOT = str(paths.PROJECT)
+PACKAGE = str(paths.PACKAGE)
 
 
 def secrets() -> list:
@@ -84,7 +85,7 @@ class Sandbox:
                if k in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
         env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
         code = (f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); "
-                f"from autograder.engine.zygote import main; main({child.fileno()})")
+                f"from autograder.engine.sandbox.forkserver import main; main({child.fileno()})")
         self.zygote = subprocess.Popen([sys.executable, "-I", "-c", code], pass_fds=[child.fileno()],
                                        env=env, cwd="/", stdin=subprocess.DEVNULL,
                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

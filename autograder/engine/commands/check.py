@@ -7,10 +7,10 @@ import os
 import sys
 from pathlib import Path
 
-from .grade import run_suite
-from .progress import ProgressPlugin
-from .report import print_results, withheld_lines
-from .results import write_atomically
+from autograder.engine.grading.grade import run_suite
+from autograder.engine.commands.progress import ProgressPlugin
+from autograder.engine.commands.report import print_results, withheld_lines
+from autograder.engine.grading.results import write_atomically
 
 
 def withheld(homework, results) -> dict:
@@ -18,7 +18,7 @@ def withheld(homework, results) -> dict:
     path = Path(homework.suite) / "withheld.json"
     if path.exists():
         return json.loads(path.read_text())
-    from .bundle import collect_manifest, withheld_summary
+    from autograder.engine.commands.build import collect_manifest, withheld_summary
     return withheld_summary(collect_manifest(homework))
 
 

@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from . import regrade as regrade_diff
-from .batch import STATE, Batch, merge, names_in
-from .batch_progress import BatchProgress
-from .report import md_cell, write_class_reports
+from autograder.engine.commands import diff as regrade_diff
+from autograder.engine.commands.pool import STATE, Batch, merge, names_in
+from autograder.engine.commands.batch_progress import BatchProgress
+from autograder.engine.commands.report import md_cell, write_class_reports
 
 
 def grade_class(homework, source, out: Path, *, jobs=None, shard=None, regrade=None, similarity=False,
@@ -29,7 +29,7 @@ def grade_class(homework, source, out: Path, *, jobs=None, shard=None, regrade=N
         regrade_diff.write_csv(found, runner.out / "regrade.csv")
         written.append(runner.out / "regrade.csv")
     if similarity:
-        from . import similarity as similar
+        from autograder.engine.commands import similarity as similar
         pairs = similar.compare(done["submissions"], list(homework.files), homework.handout,
                                 runner.out / "similarity.html")
         names = {sid: md_cell(name) for sid, name in runner.names().items()}  # submitters' text, inert

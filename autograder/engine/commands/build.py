@@ -7,6 +7,8 @@ level (helpers) it is removed. The handout is generated, never edited by hand.
 
 from __future__ import annotations
 
+from autograder.engine import paths
+
 import io
 import json
 import os
@@ -17,7 +19,7 @@ from pathlib import Path
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
-PROJECT = Path(__file__).resolve().parents[2]
+PROJECT = paths.PROJECT
 EXCLUDE_DIRS = {"__pycache__", ".pytest_cache"}
 
 
@@ -93,11 +95,11 @@ def _add_file(archive: zipfile.ZipFile, path: Path, arcname: str, data: bytes | 
 
 def _add_engine_and_homework(archive: zipfile.ZipFile, homework, skip=()) -> None:
     """The autograder package with the engine and this one homework: never another homework's files."""
-    from .homeworks import RECORD
+    from autograder.engine.homeworks import RECORD
     package = PROJECT / "autograder"
     for name in ("__init__.py", "__main__.py", "cli.py"):
         _add_file(archive, package / name, f"autograder/{name}")
-    _add_tree(archive, package / "engine", "autograder/engine", skip=("templates",))  # new's, not grading's
+    _add_tree(archive, package / "engine", "autograder/engine", skip=("commands/templates",))  # new's, not grading's
     _add_tree(archive, homework.suite, f"autograder/{homework.suite.name}", skip=skip)
     _add_file(archive, package, f"autograder/{RECORD}", f"{homework.suite.name}\n".encode())
 
@@ -106,7 +108,7 @@ def collect_manifest(homework) -> list:
     """Every test with its number and max_score, collected without running anything."""
     import pytest
 
-    from .plugin import GradescopePlugin, manifest_of
+    from autograder.engine.grading.plugin import GradescopePlugin, manifest_of
 
     plugin = GradescopePlugin()
     with open(os.devnull, "w") as sink:
@@ -139,8 +141,8 @@ def record_visible_expectations(homework) -> dict:
     """Grade the solution on the visible tests while the reference's @recorded functions record."""
     import numpy as np
 
-    from . import replay
-    from .grade import run_suite
+    from autograder.engine.grading import replay
+    from autograder.engine.grading.grade import run_suite
 
     replay.RECORDING = {}
     try:
@@ -187,7 +189,7 @@ def build_handout_zip(homework, out: Path) -> Path:
         skip = set(exclude) | ({reference} if reference else set())
         _add_engine_and_homework(archive, homework, skip=tuple(sorted(skip)))
         if reference:
-            from .replay import replay_module_source
+            from autograder.engine.grading.replay import replay_module_source
             names = [n for n in table if not n.startswith("__")]
             _add_file(archive, homework.suite / reference, f"autograder/{suite}/{reference}",
                       replay_module_source(names, "expected.json").encode())

@@ -29,7 +29,7 @@ import traceback
 
 import numpy as np
 
-from .channel import Channel, ChannelError, decode, encode, type_name
+from autograder.engine.sandbox.channel import Channel, ChannelError, decode, encode, type_name
 
 MESSAGE_LIMIT = 2000
 
