@@ -80,3 +80,32 @@ def test_control_messages_keep_their_bounds_on_a_stream():
     assert control.receive(b) == (None, [])
     for fd in (r, w, *fds):
         os.close(fd)
+
+
+class _Model:
+    """A grader object to lend: one method, one readable value, one attribute a test may allow setting."""
+
+    def __init__(self):
+        self.scale, self.bias = 2.0, 0.5
+
+    def forward(self, x):
+        return self.scale * x + self.bias
+
+
+def test_the_engine_refuses_and_records_setting_what_was_not_lent_as_settable(tmp_path):
+    """Which attributes of a lent object a student may set is the engine's rule, not the homework's."""
+    source = tmp_path / "student_code.py"
+    source.write_text("def tamper(net):\n    net.scale = 100.0\n    net.bias = -1.0\n    return net.forward(1.0)\n")
+    sandbox = Sandbox(Limits())
+    try:
+        student = Student(sandbox, {"student_code.py": str(source)})
+        locked, model = None, _Model()
+        locked = student.remote("locked", model, ("forward",))
+        assert student.call("student_code:tamper", None, locked) == 2.5
+        assert (model.scale, model.bias) == (2.0, 0.5) and locked.refused == ["set scale", "set bias"]
+        partly = student.remote("partly", model, ("forward",), settable=("bias",))
+        assert student.call("student_code:tamper", None, partly) == 1.0
+        assert (model.scale, model.bias) == (2.0, -1.0) and partly.refused == ["set scale"]
+        student.close()
+    finally:
+        sandbox.shutdown()

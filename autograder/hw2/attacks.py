@@ -68,7 +68,7 @@ class Attacked:
     numbers: object       # the result's numbers (None when there are none)
     problem: str          # what is wrong with its exact type, shape or dtype ('' when nothing)
     mutated: bool         # y0 changed in place
-    lent: object          # the lent model, with any attempt to change it recorded
+    tampered: list        # attempts to change the lent model (backward with lr != 0, assignments)
 
 
 def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) -> Attacked:
@@ -77,7 +77,8 @@ def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) 
     value, mutated = student.call(f"attack:{label}", None, proxy, y0, int(cls), eps, p=p, steps=steps,
                                   step_size=step_size, label=label, echo_args=True)
     reading = read_array(value, f"the result of {label}", y0.shape)
-    return Attacked(reading.numbers, reading.problem, bool(len(mutated) > 1 and mutated[1]), lent)
+    return Attacked(reading.numbers, reading.problem, bool(len(mutated) > 1 and mutated[1]),
+                    [*lent.tampered, *proxy.refused])
 
 
 def numbers(attacked: Attacked) -> np.ndarray:
@@ -92,8 +93,8 @@ def check_contract(attacked: Attacked, kind) -> None:
         raise Feedback(f"attack: {attacked.problem}")
     if attacked.mutated:
         raise Feedback(f"attack: {kind}_attack changed the input y0 in place; work on a copy (y = y0.copy()).")
-    if attacked.lent.tampered:
-        raise Feedback(f"attack: {kind} tried to change the network ({', '.join(attacked.lent.tampered[:3])}); "
+    if attacked.tampered:
+        raise Feedback(f"attack: {kind} tried to change the network ({', '.join(attacked.tampered[:3])}); "
                        f"the model is fixed, only the input moves: call backward(0.0) and never assign weights.")
 
 

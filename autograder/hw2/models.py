@@ -1,7 +1,8 @@
 """Networks the grader lends to a student's attack: the student's code sees only a proxy.
 
-``Lent`` wraps a model and refuses (and records) any attempt to change it:
-assigning an attribute, or ``backward`` with a learning rate other than 0.
+``Lent`` wraps a model and records any attempt to change it through ``backward``
+with a learning rate other than 0; assigning an attribute is refused and recorded
+by the engine (nothing of a lent model is settable: ``Remote.refused``).
 Visible tests lend a softmax-regression model (``LinearModel``), so the
 handout's self-check needs no reference solution; hidden tests lend the
 trained reference network.
@@ -54,9 +55,9 @@ class Lent:
     methods = ("forward", "backward")
 
     def __init__(self, model, attributes=()):
-        object.__setattr__(self, "_model", model)
-        object.__setattr__(self, "attributes", tuple(attributes))
-        object.__setattr__(self, "tampered", [])
+        self._model = model
+        self.attributes = tuple(attributes)
+        self.tampered: list = []
 
     def forward(self, y0, t):
         return self._model.forward(y0, t)
@@ -67,12 +68,9 @@ class Lent:
         return self._model.backward()
 
     def __getattr__(self, name):
-        if name in object.__getattribute__(self, "attributes"):
-            return np.array(object.__getattribute__(self, "_model").weights[name], copy=True)
+        if name in self.__dict__.get("attributes", ()):
+            return np.array(self._model.weights[name], copy=True)
         raise AttributeError(name)
-
-    def __setattr__(self, name, value):
-        self.tampered.append(f"set {name}")
 
 
 # forward's reply carries backward(0)'s result: an attack step costs one round trip, not two
@@ -80,7 +78,8 @@ PREFETCH = {"forward": {"method": "backward", "args": [[], [0.0]]}}
 
 
 def lend(student, model, attributes=(), counter=[0]):
-    """Lend a model to the student's code: (the Lent wrapper, the proxy to pass in calls)."""
+    """Lend a model to the student's code: (the Lent wrapper, the proxy to pass in calls); no
+    attribute is settable, so the engine refuses and records any assignment (proxy.refused)."""
     counter[0] += 1
     lent = Lent(model, attributes)
     proxy = student.remote(f"net{counter[0]}", lent, Lent.methods, lent.attributes, PREFETCH)

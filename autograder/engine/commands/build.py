@@ -7,8 +7,6 @@ level (helpers) it is removed. The handout is generated, never edited by hand.
 
 from __future__ import annotations
 
-from autograder.engine import paths
-
 import io
 import json
 import os
@@ -16,6 +14,9 @@ import re
 import stat
 import zipfile
 from pathlib import Path
+
+from autograder.engine import paths
+from autograder.engine.grading.results import stage_of
 
 BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
@@ -162,7 +163,7 @@ def withheld_summary(manifest: list) -> dict:
     summary: dict = {}
     for entry in manifest:
         if entry["visibility"] != "visible":
-            stage = entry["tags"][0] if entry["tags"] else "other"
+            stage = stage_of(entry)
             item = summary.setdefault(stage, {"tests": 0, "points": 0.0})
             item["tests"] += 1
             item["points"] += entry["max_score"]

@@ -9,7 +9,6 @@ them, so a rerun skips what is already graded unless asked to regrade.
 
 from __future__ import annotations
 
-from autograder.engine import paths
 
 import hashlib
 import json
@@ -18,6 +17,7 @@ import os
 import time
 from pathlib import Path
 
+from autograder.engine import paths
 from autograder.engine.grading.results import Results, fallback, write_atomically
 from autograder.engine.commands.exports import Submission, discover_export, shard
 
@@ -59,7 +59,54 @@ def _grade_one(args) -> tuple:
         results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
                            time.monotonic() - started)
     write_atomically(results, results_path)
-    return submission_id, results.score
+    return submission_id, results.score, time.monotonic() - started
+
+
+def run_pool(tasks: list, jobs: int, record) -> list:
+    """Grade `tasks` ((suite, id, folder, results path)) in a pool of warm grader processes;
+    record(id, score, seconds) as each ends; returns the tasks lost because a grader process died."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    if not tasks:
+        return []
+    lost = []
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_warm,
+                             initargs=(tasks[0][0],)) as pool:
+        futures = {pool.submit(_grade_one, task): task for task in tasks}
+        for future in as_completed(futures):
+            try:
+                record(*future.result())
+            except BrokenProcessPool:
+                lost.append(futures[future])
+    return lost
+
+
+def grade_tasks(tasks: list, jobs: int, record) -> None:
+    """run_pool, then once more alone for each task a dying grader process took along; a task lost
+    twice gets a fallback result (score 0, saying why)."""
+    for task in run_pool(tasks, jobs, record):
+        if run_pool([task], 1, record):
+            results = fallback("The grader's own process died twice while grading this submission; "
+                               "course staff will look at it.")
+            write_atomically(results, task[3])
+            record(task[1], 0.0, 0.0)
+
+
+def grade_folders(homework, folders: list, jobs: int) -> list:
+    """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch."""
+    import shutil
+    import tempfile
+    out = Path(tempfile.mkdtemp(prefix="graded-"))
+    try:
+        tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json")) for i, f in enumerate(folders)]
+        seconds: dict = {}
+        grade_tasks(tasks, max(1, jobs), lambda sid, score, elapsed: seconds.__setitem__(sid, elapsed))
+        return [(Results.model_validate_json((out / f"{i}.json").read_text()), seconds[str(i)])
+                for i in range(len(folders))]
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
 
 
 def _warm(homework_dir: str) -> None:
@@ -89,25 +136,6 @@ class Batch:
 
     def results_path(self, submission_id: str) -> Path:
         return self.results_dir / f"{submission_id}.json"
-
-    def _run_pool(self, tasks: list, jobs: int, record) -> list:
-        """Grade `tasks` in a pool; returns those lost because a grader process died."""
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-        from concurrent.futures.process import BrokenProcessPool
-
-        if not tasks:
-            return []
-        lost = []
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_warm,
-                                 initargs=(str(self.homework.suite),)) as pool:
-            futures = {pool.submit(_grade_one, task): task for task in tasks}
-            for future in as_completed(futures):
-                try:
-                    record(*future.result())
-                except BrokenProcessPool:
-                    lost.append(futures[future])
-        return lost
 
     def todo(self, submissions: list, regrade) -> list:
         """What needs grading: new, graded by another build, or named for a regrade."""
@@ -139,20 +167,14 @@ class Batch:
             progress.start(len(tasks))
         from autograder.engine.grading import grade  # noqa: F401 - imported once here, inherited warm by every pool process
 
-        def record(submission_id, score):
+        def record(submission_id, score, seconds=None):
             self.state["graded"][submission_id] = {"build": self.build, "score": score,
                                                    "at": time.strftime("%Y-%m-%dT%H:%M:%S")}
             self._save_state()
             if progress:
                 progress.advance(submission_id, score)
 
-        broken = self._run_pool(tasks, jobs, record)
-        for task in broken:  # a grader process died under these: once more each, alone
-            if self._run_pool([task], 1, record):
-                results = fallback("The grader's own process died twice while grading this submission; "
-                                   "course staff will look at it.")
-                write_atomically(results, task[3])
-                record(task[1], 0.0)
+        grade_tasks(tasks, jobs, record)
         if progress:
             progress.stop()
         self._save_state()

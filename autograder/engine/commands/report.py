@@ -5,14 +5,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
-from autograder.engine.grading.results import Results, number_key
-
-STAGE_ORDER = ("setup", "forward", "backward", "update", "attack")
-
-
-def stage_of(test) -> str:
-    return test.tags[0] if test.tags else "other"
-
+from autograder.engine.grading.results import Results, number_key, stage_of
 
 def stage_totals(results: Results) -> "OrderedDict[str, tuple]":
     totals: "OrderedDict[str, list]" = OrderedDict()

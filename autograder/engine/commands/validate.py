@@ -18,16 +18,16 @@ defines ``BUGS``: objects with ``name``, ``stage``, ``touches``, ``hint`` and
 from __future__ import annotations
 
 import importlib.util
-import multiprocessing
 import shutil
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.engine.commands.build import collect_manifest, handout_drift
 from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
+from autograder.engine.commands.pool import grade_folders
 from autograder.engine.commands.report import stage_totals
+from autograder.engine.grading.results import stage_of
 
 
 @dataclass
@@ -48,23 +48,6 @@ def load_bugs(homework) -> list:
     sys.modules[name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
     return list(module.BUGS)
-
-
-def _grade(args):
-    suite, folder = args
-    from autograder.engine.grading.grade import run_suite
-    from autograder.engine.homework import Homework
-    started = time.monotonic()
-    results = run_suite(Homework.load(suite), folder, log=lambda text: None)
-    return results.model_dump_json(), time.monotonic() - started
-
-
-def _grade_all(homework, folders: list, jobs: int) -> list:
-    from autograder.engine.grading.results import Results
-    tasks = [(str(homework.suite), str(f)) for f in folders]
-    with multiprocessing.get_context("fork").Pool(max(1, min(jobs, len(tasks)))) as pool:
-        out = pool.map(_grade, tasks)
-    return [(Results.model_validate_json(text), seconds) for text, seconds in out]
 
 
 def _comparable(results) -> list:
@@ -90,7 +73,7 @@ def validate(homework, jobs: int | None = None) -> list:
         folders.update({f"correct:{name}": folder for name, folder in correct.items()})
         folders.update({f"degenerate:{case.name}": case.folder for case in degenerate})
         order = list(folders) + ["solution (again)"]
-        graded = dict(zip(order, _grade_all(homework, [*folders.values(), homework.solution], jobs)))
+        graded = dict(zip(order, grade_folders(homework, [*folders.values(), homework.solution], jobs)))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -110,7 +93,7 @@ def validate(homework, jobs: int | None = None) -> list:
         extra = lost - {bug.stage, *bug.touches}
         if extra:
             spills.append(f"{bug.name} also costs {', '.join(sorted(extra))}")
-        feedback = [t.output for t in results.tests if t.tags and t.tags[0] == bug.stage and t.status != "passed"]
+        feedback = [t.output for t in results.tests if stage_of(t) == bug.stage and t.status != "passed"]
         hints += any(bug.hint in text for text in feedback)
     lines.append(Line(f"every catalogued bug loses points in its own stage ({len(bugs)} bugs)",
                       bool(bugs) and not survivors, "survives: " + ", ".join(survivors) if survivors else "all caught"))
@@ -131,7 +114,7 @@ def validate(homework, jobs: int | None = None) -> list:
         kinds = {e["visibility"] == "visible" for e in manifest if e["tags"] == [stage]}
         if kinds != {True, False}:
             problems.append(f"{stage} lacks {'hidden' if True in kinds else 'visible'} tests")
-    wrong_tags = [e["number"] for e in manifest if len(e["tags"]) != 1 or e["tags"][0] not in homework.stages]
+    wrong_tags = [e["number"] for e in manifest if len(e["tags"]) != 1 or stage_of(e) not in homework.stages]
     if wrong_tags:
         problems.append(f"tests without exactly one stage tag: {', '.join(wrong_tags)}")
     total = sum(e["max_score"] for e in manifest)

@@ -70,6 +70,13 @@ class Results(BaseModel):
         return sum(t.max_score for t in self.tests)
 
 
+def stage_of(test) -> str:
+    """A test's stage: its one tag (validate checks every test has exactly one of homework.json's
+    stages). Takes a TestResult or a manifest entry; the one place a stage is read."""
+    tags = test.get("tags") if isinstance(test, dict) else test.tags
+    return tags[0] if tags else "other"
+
+
 def number_key(number: str) -> list:
     """Sort test numbers as Gradescope shows them: 3.2.10 after 3.2.9, 5.1 after 4.3."""
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(number).replace(":", ".").split(".")]

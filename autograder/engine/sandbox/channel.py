@@ -93,6 +93,7 @@ class Remote:
         self.methods = list(methods)
         self.attributes = list(attributes)
         self.prefetch = dict(prefetch or {})
+        self.refused: list = []  # grader side only: attempts to set what was not lent as settable
 
 
 def type_name(obj) -> str:

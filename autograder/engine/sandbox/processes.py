@@ -1,0 +1,196 @@
+"""The fork server and every process it made, for one grading run (the grader's side).
+
+``Sandbox`` starts the fork server (forkserver.py), asks it for workers, kills
+them and everything they started, and sweeps what a submission left;
+``WorkerProcess`` is one worker: its channel, its captured output, its scratch.
+"""
+
+from __future__ import annotations
+
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+
+from autograder.engine import paths
+from autograder.engine.sandbox import control, isolation
+from autograder.engine.sandbox.channel import Channel
+from autograder.engine.sandbox.limits import Limits, become_subreaper, kill_tree, kill_user
+from autograder.engine.sandbox.output import CappedOutput
+
+GRADER_ROOT = str(paths.PROJECT)
+PACKAGE = str(paths.PACKAGE)
+
+
+def secrets() -> list:
+    """What no worker may read: the grader's folder (tests, solution, data, a checkout's history and
+    builds), its package wherever installed, and what the command registered (results, metadata, a class)."""
+    return sorted({os.path.realpath(p) for p in (GRADER_ROOT, PACKAGE, *isolation.hidden())})
+
+
+class Sandbox:
+    """The fork server and every process it made, for one grading run."""
+
+    def __init__(self, limits: Limits | None = None, user: str | None = None, control_kind: int | None = None):
+        if not hasattr(os, "fork"):
+            raise RuntimeError("running student code safely needs Linux or macOS (fork); on Windows, use WSL")
+        self.control_kind = control_kind or control.KIND
+        self.limits = limits or Limits()
+        self.account, self._account_lock = isolation.claim_account(user)
+        self.refuse = isolation.refused()
+        self.missing: set = set()     # namespaces some worker of this run went without
+        self.exposed: set = set()     # secrets some worker could read after the user switch
+        self.zygote = None
+        self.control = None
+        self.scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
+        os.chmod(self.scratch_root, 0o711)
+        become_subreaper()
+        self._start_zygote()  # its NumPy import overlaps with the grader's own start-up
+
+    @property
+    def isolation(self) -> str:
+        """One line for results' extra_data: who student code runs as, and in which namespaces."""
+        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[0]
+
+    @property
+    def isolation_warnings(self) -> list:
+        """Lines for the results' output: every protection this run went without."""
+        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[1]
+
+    def _record(self, state) -> bool:
+        """Note what isolated a worker; True if its PID namespace contains everything it starts."""
+        if os.geteuid() != 0:
+            return False
+        if not isinstance(state, dict):
+            self.missing.update(isolation.NAMESPACES)
+            return False
+        self.missing.update(n for n in isolation.NAMESPACES if not state.get(n))
+        if state.get("proc") is False:
+            self.missing.add("pid")
+        if state.get("unmasked"):
+            self.missing.add("mount")
+        self.exposed.update(state.get("exposed") or [])
+        return bool(state.get("pid")) and state.get("proc") is not False
+
+    def _start_zygote(self) -> None:
+        parent, child = control.pair(self.control_kind)
+        env = {k: v for k, v in os.environ.items()
+               if k in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        code = (f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); "
+                f"from autograder.engine.sandbox.forkserver import main; main({child.fileno()})")
+        self.zygote = subprocess.Popen([sys.executable, "-I", "-c", code], pass_fds=[child.fileno()],
+                                       env=env, cwd="/", stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child.close()
+        self.control = parent
+
+    def _ask(self, request: dict, fds=()) -> dict:
+        if self.zygote is None or self.zygote.poll() is not None:
+            self._start_zygote()
+        control.send(self.control, request, fds)
+        self.control.settimeout(30)
+        reply, _ = control.receive(self.control, 0)
+        if reply is None:
+            raise RuntimeError("the fork server died")
+        return reply
+
+    def spawn(self, files: dict) -> "WorkerProcess":
+        """A fresh worker whose scratch folder holds exactly `files` (name -> source path)."""
+        scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
+        for name, source in files.items():
+            shutil.copyfile(source, os.path.join(scratch, name))
+        if self.account is not None:
+            for path in [scratch, *(os.path.join(scratch, n) for n in files)]:
+                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        out_r, out_w = os.pipe()
+        request = {"op": "spawn", "scratch": scratch, "limits": self.limits.as_dict(),
+                   "grader_root": GRADER_ROOT, "secrets": secrets(), "refuse": self.refuse,
+                   "uid": self.account.pw_uid if self.account else None,
+                   "gid": self.account.pw_gid if self.account else None}
+        try:
+            reply = self._ask(request, [theirs.fileno(), out_w])
+        finally:
+            theirs.close()
+            os.close(out_w)
+        contained = self._record(reply.get("isolation"))
+        worker = WorkerProcess(self, reply["pid"], Channel(ours), CappedOutput(out_r, self.limits.output_bytes),
+                               scratch)
+        worker.contained = contained
+        return worker
+
+    def kill(self, pid: int):
+        """Kill a worker and its descendants; its wait status, if known."""
+        try:
+            return self._ask({"op": "kill", "pid": pid}).get("status")
+        except (OSError, RuntimeError, ValueError):
+            kill_tree(pid)
+            return None
+
+    def status(self, pid: int):
+        try:
+            return self._ask({"op": "status", "pid": pid}).get("status")
+        except (OSError, RuntimeError, ValueError):
+            return None
+
+    def _sweep(self) -> None:
+        """Where some worker ran without its own PID, IPC or mount namespace, what its per-job account
+        left behind on the machine: processes (found by their owner, however detached), SysV IPC,
+        files in shared temp folders. (Never as a shared or our own account: then it is not ours.)"""
+        if self.account is None or not self.missing & {"pid", "ipc", "mount"}:
+            return
+        kill_user(self.account.pw_uid)
+        isolation.sweep(self.account.pw_uid)
+
+    def reset(self) -> None:
+        """Between two submissions sharing this fork server: kill everything the last one started."""
+        if self.zygote is not None and self.zygote.poll() is None:
+            kill_tree(self.zygote.pid, include_root=False)
+        self._sweep()
+        for entry in os.listdir(self.scratch_root):
+            shutil.rmtree(os.path.join(self.scratch_root, entry), ignore_errors=True)
+
+    def shutdown(self) -> None:
+        """Kill every process the submission started (however detached), then tidy up.
+
+        Descendants are enough where workers have PID namespaces (the zygote and the grader are
+        subreapers, so no orphan escapes them); elsewhere the per-job account's processes go too,
+        since a double-forked daemon is no worker's descendant.
+        """
+        if self.control is not None:
+            self.control.close()
+        if self.zygote is not None:
+            try:
+                self.zygote.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                pass
+            kill_tree(self.zygote.pid)
+        kill_tree(os.getpid(), include_root=False)
+        self._sweep()
+        shutil.rmtree(self.scratch_root, ignore_errors=True)
+        if self._account_lock is not None:
+            os.close(self._account_lock)
+            self._account_lock = None
+
+
+class WorkerProcess:
+    def __init__(self, sandbox: Sandbox, pid: int, channel: Channel, output: CappedOutput, scratch: str):
+        self.sandbox, self.pid, self.channel, self.output, self.scratch = sandbox, pid, channel, output, scratch
+        self.alive = True
+        self.contained = False  # in a PID namespace of its own: killing it kills all it started
+
+    def stop(self):
+        """Kill the worker and everything it started: its namespace dies with it; without one, every
+        process of the per-job account (a setsid double-forked daemon is no descendant of the worker)."""
+        status = self.sandbox.kill(self.pid) if self.alive else None
+        if self.alive and not self.contained and self.sandbox.account is not None:
+            kill_user(self.sandbox.account.pw_uid)
+        self.alive = False
+        self.channel.sock.close()
+        self.output.finish()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        return status

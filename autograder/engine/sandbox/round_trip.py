@@ -1,0 +1,80 @@
+"""One request to the worker and its reply, within the call's clock.
+
+A label that timed out once, or a function that hung, fails at once from then on; a crash or a
+broken channel retires the worker and becomes a StudentFailure the student can read; callbacks
+into lent objects are answered while the call runs (see lending.py).
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+
+from autograder.engine.sandbox import failures as F
+from autograder.engine.sandbox.channel import ChannelError, decode
+
+
+class RoundTrips:
+    """Part of Student: send, answer callbacks, receive, with timeouts and crashes told apart."""
+
+    def _round_trip(self, request: dict, frames: list, label: str, seconds: float | None = None,
+                    keys=()) -> dict:
+        """Send, answer callbacks, receive. `keys` name the student functions the request runs:
+        one that hung before fails at once, and a lone one that hangs now is remembered."""
+        seconds = seconds or self.call_seconds
+        if label in self.timed_out:
+            raise F.TimedOut(label, self.timed_out[label], earlier=True)
+        for key in keys:
+            if key in self.hung:
+                raise F.TimedOut(*self.hung[key], earlier=True)
+        left = self.budget_ends - time.monotonic()
+        if left <= 0:
+            raise F.BudgetSpent(label, self.sandbox.limits.total_seconds)
+        seconds = min(seconds, left)
+        worker = self._worker()
+        channel = worker.channel
+        channel.deadline = time.monotonic() + seconds
+        try:
+            channel.send_raw(request, frames)
+            while True:
+                raw, reply_frames = channel.receive_raw()
+                if "callback" in raw:
+                    self._answer_callback(channel, raw, reply_frames)
+                    continue
+                break
+        except (TimeoutError, socket.timeout):
+            self.timed_out[label] = seconds
+            if len(keys) == 1:
+                self.hung[keys[0]] = (label, seconds)
+            self._retire()
+            raise F.TimedOut(label, seconds) from None
+        except (ChannelError, OSError, BrokenPipeError) as exc:
+            time.sleep(0.02)
+            status = self.sandbox.status(worker.pid)
+            tail = worker.output.text()[-1500:]
+            if status is None and isinstance(exc, ChannelError) and "closed" not in str(exc):
+                self._retire()
+                raise F.ProtocolViolation(label, str(exc)) from None
+            final = self._retire()
+            raise F.Crashed(label, status if status is not None else final, tail) from None
+        finally:
+            channel.deadline = None
+        try:
+            if raw.get("ok") is True:
+                raw["value"] = decode(raw.get("value"), reply_frames)
+                return raw
+            error = raw.get("error")
+            if not isinstance(error, dict):
+                raise ChannelError("reply without a value or an error")
+        except ChannelError as exc:
+            self._retire()
+            raise F.ProtocolViolation(label, str(exc)) from None
+        error = {k: error.get(k) for k in ("type", "message", "frames", "file", "line", "text")}
+        error["frames"] = [f for f in (error["frames"] or []) if isinstance(f, list) and len(f) == 4]
+        if str(error.get("type")) == "NotImplementedError":
+            where = ""
+            if error["frames"]:
+                file, line = error["frames"][-1][0], error["frames"][-1][1]
+                where = f" ({file}, line {line})"
+            raise F.NotImplementedYet(label, where)
+        raise F.StudentException(label, error)
