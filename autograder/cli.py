@@ -16,12 +16,9 @@ def _homework(args):
 
 
 def cmd_grade(args) -> int:
-    from autograder.engine.grading.grade import grade_to_file
-    from autograder.engine.commands.report import print_results
-    results = grade_to_file(_homework(args), args.submission, args.results, manifest_path=args.manifest,
-                            metadata_path=args.metadata)
-    if not args.quiet:
-        print_results(results)
+    from autograder.engine.commands.grade import grade
+    grade(_homework(args), args.submission, args.results, manifest_path=args.manifest, metadata_path=args.metadata,
+          quiet=args.quiet)
     return 0
 
 

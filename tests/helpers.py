@@ -7,7 +7,7 @@ SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
 
 
 def stage_scores(results) -> dict:
-    from autograder.engine.commands.report import stage_totals
+    from autograder.engine.grading.results import stage_totals
     return dict(stage_totals(results))
 
 

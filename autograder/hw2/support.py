@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.engine.grading.checks import Feedback, Reading, as_array, read_array, read_float
-from autograder.engine.sandbox.failures import StudentFailure
+from autograder.engine.grading.calls import StudentFailure
 
 
 SMALL = (7, 5, 3)          # M0, M1, N in the visible tests

@@ -45,15 +45,13 @@ def _grade_one(args) -> tuple:
     """In a pool process: grade one submission, never raise."""
     global _SANDBOX
     homework_dir, submission_id, folder, results_path = args
-    from autograder.engine.grading.grade import run_suite
+    from autograder.engine.grading.grade import run_suite, shared_sandbox
     from autograder.engine.homework import Homework
-    from autograder.engine.sandbox.student import Sandbox
     started = time.monotonic()
     try:
         homework = Homework.load(homework_dir)
         if _SANDBOX is None:
-            from autograder.engine.sandbox.limits import Limits
-            _SANDBOX = Sandbox(Limits(call_seconds=homework.call_seconds))
+            _SANDBOX = shared_sandbox(homework)
         results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX)
     except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
         results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
@@ -151,8 +149,8 @@ class Batch:
             progress=None) -> dict:
         """Grade; returns {"graded": [...], "skipped": [...], "old": {id: Results before this run},
         "submissions": [...], "flagged": [Flag]}."""
-        from autograder.engine.sandbox.isolation import hide
-        hide(self.out, source)  # the class's files and results: no worker may read them (pool forks inherit)
+        from autograder.engine.grading.grade import keep_secret
+        keep_secret(self.out, source)  # the class's files and results: no worker may read them (pool forks inherit)
         submissions, flags = discover_export(source, self.out / "_export")
         submissions = shard(submissions, shard_spec)
         self.state["flagged"] = [vars(f) for f in flags]  # left out of grading: reported in summary.md

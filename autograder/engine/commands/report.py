@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 
-from autograder.engine.grading.results import Results, number_key, stage_of
-
-def stage_totals(results: Results) -> "OrderedDict[str, tuple]":
-    totals: "OrderedDict[str, list]" = OrderedDict()
-    for test in results.tests:
-        entry = totals.setdefault(stage_of(test), [0.0, 0.0])
-        entry[0] += test.score
-        entry[1] += test.max_score
-    return OrderedDict((k, tuple(v)) for k, v in totals.items())
-
+from autograder.engine.grading.results import Results, number_key, stage_of, stage_totals
 
 def print_results(results: Results, console=None, show_passed: bool = True, title: str = "Score by test") -> None:
     from rich.console import Console

@@ -26,7 +26,7 @@ from pathlib import Path
 from autograder.engine.commands.build import collect_manifest, handout_drift
 from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
 from autograder.engine.commands.pool import grade_folders
-from autograder.engine.commands.report import stage_totals
+from autograder.engine.grading.results import stage_totals
 from autograder.engine.grading.results import stage_of
 
 

@@ -79,6 +79,16 @@ class SubmissionFixtures:
                 self.sandbox.reset()
 
 
+def shared_sandbox(homework) -> Sandbox:
+    """A sandbox to grade many submissions with, one after another (a batch's warm grader)."""
+    return Sandbox(Limits(call_seconds=homework.call_seconds))
+
+
+def keep_secret(*paths) -> None:
+    """No worker may read these (a class's export, its results): masked in every worker's view."""
+    isolation.hide(*paths)
+
+
 def run_suite(homework: Homework, submission: str, *, visible_only: bool = False,
               manifest: list | None = None, limits: Limits | None = None,
               quiet: bool = True, extra_plugins=(), log=None, sandbox: Sandbox | None = None,

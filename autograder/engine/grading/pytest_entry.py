@@ -77,7 +77,7 @@ def pytest_terminal_summary(terminalreporter, config):
     state = config.stash.get(STATE, None)
     if state is None or state["results"] is None:
         return
-    from autograder.engine.commands.report import stage_totals
+    from autograder.engine.grading.results import stage_totals
 
     results = state["results"]
     stages = ", ".join(f"{stage} {got:g}/{top:g}" for stage, (got, top) in stage_totals(results).items())

@@ -77,6 +77,16 @@ def stage_of(test) -> str:
     return tags[0] if tags else "other"
 
 
+def stage_totals(results: Results) -> dict:
+    """stage -> (points earned, points possible), in the order the tests come."""
+    totals: dict = {}
+    for test in results.tests:
+        entry = totals.setdefault(stage_of(test), [0.0, 0.0])
+        entry[0] += test.score
+        entry[1] += test.max_score
+    return {stage: tuple(points) for stage, points in totals.items()}
+
+
 def number_key(number: str) -> list:
     """Sort test numbers as Gradescope shows them: 3.2.10 after 3.2.9, 5.1 after 4.3."""
     return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(number).replace(":", ".").split(".")]

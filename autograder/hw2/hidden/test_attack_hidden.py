@@ -3,7 +3,7 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.sandbox.channel import Ref
+from autograder.engine.grading.calls import Ref
 from autograder.engine.grading.checks import Feedback, read_array
 
 from .. import reference

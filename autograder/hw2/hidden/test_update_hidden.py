@@ -4,7 +4,7 @@ import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
 from autograder.engine.grading.checks import Feedback, read_array
-from autograder.engine.sandbox.student import READ
+from autograder.engine.grading.calls import READ
 
 from ..support import random_weights, shape_of, student_network
 from ..test_update import PARAMETERS, _check_step, returned_gradient, step_problem

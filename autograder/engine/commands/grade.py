@@ -1,0 +1,16 @@
+"""`grade SUBMISSION`: Gradescope's job (what run_autograder calls): grade, write results.json
+whatever happens, and print the score table unless asked not to."""
+
+from __future__ import annotations
+
+from autograder.engine.commands.report import print_results
+from autograder.engine.grading.grade import grade_to_file
+
+
+def grade(homework, submission: str, results_path: str, *, manifest_path=None, metadata_path=None,
+          quiet: bool = False):
+    results = grade_to_file(homework, submission, results_path, manifest_path=manifest_path,
+                            metadata_path=metadata_path)
+    if not quiet:
+        print_results(results)
+    return results
