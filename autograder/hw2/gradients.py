@@ -22,11 +22,10 @@ from autograder.engine.grading.checks import Comparison, Feedback, as_array, clo
 from autograder.engine.grading.gradcheck import SAMPLE, central_difference, points, sample_entries
 
 from . import reference
-from .support import shape_of, student_network
+from .support import PARAMETERS, shape_of, student_network
 from .tolerances import DEPENDS, GRADIENT, LOSS, OWN_FORWARD
 
 ORDER = ("y2", "a2", "w2", "b2", "y1", "a1", "w1", "b1", "y0")
-PARAMETERS = ("w1", "b1", "w2", "b2")
 PROBED = ("w1", "b1", "w2", "b2", "y0")
 
 # variable -> (upstream variable, the step that must be right between them)

@@ -15,6 +15,8 @@ import numpy as np
 
 from autograder.engine.grading.replay import recorded
 
+from .support import PARAMETERS
+
 HERE = Path(__file__).resolve().parent
 
 
@@ -39,7 +41,7 @@ def attack_module():
 def make_network(weights: dict):
     """A reference Network holding copies of the given weights."""
     net = network_module().Network()
-    for key in ("w1", "b1", "w2", "b2"):
+    for key in PARAMETERS:
         setattr(net, key, np.array(weights[key], dtype=np.float64))
     return net
 
@@ -121,7 +123,7 @@ def _trained(m1: int, epochs: int, lr: float, seed: int) -> tuple:
     x, t = images[:1200], labels[:1200]
     net = network_module().Network()
     net.setup(images.shape[1], m1, 10, seed=seed)
-    w = {k: getattr(net, k).copy() for k in ("w1", "b1", "w2", "b2")}
+    w = {k: getattr(net, k).copy() for k in PARAMETERS}
     rng = np.random.default_rng(seed)
     onehot = np.eye(10)[t]
     for _ in range(epochs):
@@ -166,4 +168,4 @@ class ReferenceModel:
         if not hasattr(self._net, "y2"):
             raise RuntimeError("call forward before backward")
         grads = self._net.backward(0.0)
-        return {k: v for k, v in grads.items() if k not in ("w1", "b1", "w2", "b2")}
+        return {k: v for k, v in grads.items() if k not in PARAMETERS}

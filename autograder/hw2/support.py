@@ -13,6 +13,7 @@ from autograder.engine.grading.calls import StudentFailure
 
 
 SMALL = (7, 5, 3)          # M0, M1, N in the visible tests
+PARAMETERS = ("w1", "b1", "w2", "b2")  # the network's weights: what setup makes and an update moves
 
 
 def shape_of(name: str, sizes) -> tuple:
@@ -51,7 +52,7 @@ def student_network(student, sizes, weights: dict | None = None, seed: int = 0):
         if weights is None:
             raise
     if weights is not None:
-        student.set_many(net, {key: weights[key] for key in ("w1", "b1", "w2", "b2")})
+        student.set_many(net, {key: weights[key] for key in PARAMETERS})
     return net
 
 
@@ -71,13 +72,13 @@ def student_weights(student, net, sizes, strict: bool = True) -> dict:
     """w1, b1, w2, b2 as the student's network holds them: checked for exact shape and dtype
     (strict, for setup's tests) or read as numbers (for tests of what the values are)."""
     try:
-        values = student.get_many(net, ("w1", "b1", "w2", "b2"), label="reading net.w1, net.b1, net.w2, net.b2")
+        values = student.get_many(net, PARAMETERS, label="reading net.w1, net.b1, net.w2, net.b2")
     except StudentFailure as exc:
         if "AttributeError" in str(exc):
             raise Feedback(f"setup: {exc}\n  setup must create self.w1, self.b1, self.w2 and self.b2.") from None
         raise
     out = {}
-    for key in ("w1", "b1", "w2", "b2"):
+    for key in PARAMETERS:
         shape, symbols = shape_of(key, sizes)
         if strict:
             out[key] = as_array(values.get(key), key, shape, symbols).copy()

@@ -5,7 +5,7 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.engine.grading.checks import Feedback
 
-from .support import SMALL, student_network, student_weights
+from .support import PARAMETERS, SMALL, student_network, student_weights
 
 
 def _weights_after_setup(student, sizes, seed=0):
@@ -34,7 +34,7 @@ def test_symmetry_and_seed(student):
         raise Feedback(f"setup: every entry of w1 is {first['w1'].flat[0]:g}: the hidden units would all "
                        f"learn the same thing. Initialise w1 with small random values.")
     again = _weights_after_setup(student, SMALL, seed=3)
-    for key in ("w1", "b1", "w2", "b2"):
+    for key in PARAMETERS:
         if not np.array_equal(first[key], again[key]):
             raise Feedback(f"setup: two calls with seed=3 gave different {key}. Make your random numbers "
                            f"depend only on seed, e.g. rng = np.random.default_rng(seed).")

@@ -9,11 +9,8 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.engine.grading.checks import Feedback, close, read_array
 
-from .support import SMALL, random_input, random_weights, shape_of, student_network, student_weights
+from .support import PARAMETERS, SMALL, random_input, random_weights, shape_of, student_network, student_weights
 from .tolerances import UPDATE
-
-PARAMETERS = ("w1", "b1", "w2", "b2")
-
 
 def returned_gradient(grads, key, sizes, nonzero: bool = True) -> np.ndarray:
     """dE/d`key` as numbers (its type and shape are backward's business), or Feedback saying why the

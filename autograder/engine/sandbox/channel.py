@@ -13,10 +13,11 @@ import json
 import math
 import re
 import socket
-import struct
 import time
 
 import numpy as np
+
+from autograder.engine.sandbox.framing import LARGE, SIZE, frame, read_length
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a hostile peer cannot make the grader buffer more
 MAX_FRAMES = 10_000
@@ -317,10 +318,8 @@ class Channel:
 
     def send_raw(self, message: dict, frames: list) -> None:
         header = json.dumps(message, allow_nan=False).encode()
-        parts = [struct.pack("!II", len(frames) + 1, len(header)), header]
-        for frame in frames:
-            parts.append(struct.pack("!Q", len(frame)))
-            parts.append(frame)
+        parts = [SIZE.pack(len(frames) + 1), frame(header)]
+        parts += [frame(data, LARGE) for data in frames]
         self.sock.sendall(b"".join(parts))
 
     def _read_exact(self, n: int) -> bytearray:
@@ -342,7 +341,7 @@ class Channel:
         The header is parsed only while the receive deadline has not passed,
         and only after ``prescan_header`` has bounded what parsing will build.
         """
-        count, header_len = struct.unpack("!II", self._read_exact(8))
+        count, header_len = read_length(self._read_exact), read_length(self._read_exact)
         if count < 1 or count > MAX_FRAMES or header_len > self.max_bytes:
             raise ChannelError("message too large or malformed")
         if header_len > self.max_header_bytes:
@@ -352,7 +351,7 @@ class Channel:
         header = self._read_exact(header_len)
         frames = []
         for _ in range(count - 1):
-            (size,) = struct.unpack("!Q", self._read_exact(8))
+            size = read_length(self._read_exact, LARGE)
             total += size
             if total > self.max_bytes:
                 raise ChannelError(f"message larger than {self.max_bytes} bytes")

@@ -6,8 +6,8 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 from autograder.engine.grading.checks import Feedback, read_array
 from autograder.engine.grading.calls import READ
 
-from ..support import random_weights, shape_of, student_network
-from ..test_update import PARAMETERS, _check_step, returned_gradient, step_problem
+from ..support import PARAMETERS, random_weights, shape_of, student_network
+from ..test_update import _check_step, returned_gradient, step_problem
 from . import HIDDEN
 
 
