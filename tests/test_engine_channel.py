@@ -610,3 +610,36 @@ def test_peer_closing_after_a_complete_message(pair):
     assert raw == {"ok": True} and frames == []
     with pytest.raises(ChannelError):
         receiver.receive_raw()
+
+
+# -- the one framing both the channel and the fork server's control messages use ------------------
+
+def test_framing_round_trip_limit_and_a_peer_that_stops_early():
+    from autograder.engine.sandbox import framing
+    data = framing.frame(b"hello") + framing.frame(b"x" * 10, framing.LARGE)
+    chunks = iter([data[3:7], data[7:]])
+    read = framing.exact_reader(data[:3], lambda n: next(chunks))
+    assert framing.read_frame(read, 100) == b"hello"
+    assert framing.read_frame(read, 100, framing.LARGE) == b"x" * 10
+    with pytest.raises(ValueError):
+        framing.read_frame(framing.exact_reader(framing.frame(b"y" * 50), lambda n: b""), 10)
+    with pytest.raises(EOFError):
+        framing.read_frame(framing.exact_reader(framing.frame(b"abc")[:5], lambda n: b""), 10)
+
+
+def test_channel_and_control_speak_the_same_frames():
+    import socket as socketlib
+
+    from autograder.engine.sandbox import control, framing
+    a, b = socketlib.socketpair()
+    Channel(a).send_raw({"x": 1}, [b"\x00" * 16])
+    raw = b.recv(1 << 16)
+    read = framing.exact_reader(raw, b.recv)
+    assert framing.read_length(read) == 2
+    assert json.loads(framing.read_frame(read, 1 << 20)) == {"x": 1}
+    assert framing.read_frame(read, 1 << 20, framing.LARGE) == b"\x00" * 16
+    a.close(), b.close()
+    a, b = control.pair()
+    control.send(a, {"op": "status", "pid": 7})
+    assert control.receive(b) == ({"op": "status", "pid": 7}, [])
+    a.close(), b.close()
