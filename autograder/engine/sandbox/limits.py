@@ -146,22 +146,14 @@ def kill_tree(root: int, include_root: bool = True, rounds: int = 20) -> None:
             os.killpg(root, signal.SIGKILL)
         except (ProcessLookupError, PermissionError, OSError):
             pass
-    for _ in range(rounds):
+    def targets():
         table = _proc_table()
-        targets = set(descendants(root, table))
+        found = set(descendants(root, table))
         if include_root and root in table:
-            targets.add(root)
-        targets.discard(me)
-        if not targets:
-            return
-        for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for pid in targets:
-                try:
-                    os.kill(pid, sig)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        _reap()
-        time.sleep(0.005)
+            found.add(root)
+        found.discard(me)
+        return found
+    _stop_then_kill(targets, rounds)
 
 
 def kill_user(uid: int, rounds: int = 20) -> None:
@@ -170,12 +162,18 @@ def kill_user(uid: int, rounds: int = 20) -> None:
     subreaper's. Never root's or our own processes."""
     if uid in (0, os.getuid(), os.geteuid()):
         return
+    _stop_then_kill(lambda: [pid for pid, (_, owner) in _proc_table().items() if owner == uid], rounds)
+
+
+def _stop_then_kill(targets, rounds: int) -> None:
+    """SIGSTOP then SIGKILL whatever targets() finds, again until it finds nothing: stopping first
+    keeps a fork loop from outrunning us, and a process may fork between our look and our kill."""
     for _ in range(rounds):
-        targets = [pid for pid, (_, owner) in _proc_table().items() if owner == uid]
-        if not targets:
+        found = targets()
+        if not found:
             return
         for sig in (signal.SIGSTOP, signal.SIGKILL):
-            for pid in targets:
+            for pid in found:
                 try:
                     os.kill(pid, sig)
                 except (ProcessLookupError, PermissionError):
