@@ -29,7 +29,7 @@ PROJECT = HERE.parent
 sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(HERE))
 
-from autograder.engine import simulate  # noqa: E402
+from autograder.engine.commands import gradescope as simulate  # noqa: E402
 from autograder.engine.commands.build import build_autograder_zip, build_handout_zip  # noqa: E402
 from autograder.engine.grading.grade import run_suite  # noqa: E402
 from autograder.engine.homework import Homework  # noqa: E402

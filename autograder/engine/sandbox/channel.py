@@ -308,6 +308,7 @@ class Channel:
         self.max_bytes = max_bytes
         self.max_header_bytes = max_header_bytes
         self.deadline = None  # time.monotonic() by which a receive must finish
+        self._ahead = bytearray()  # bytes received but not yet read
 
     def _wait_budget(self) -> None:
         if self.deadline is not None:
@@ -322,18 +323,35 @@ class Channel:
         parts += [frame(data, LARGE) for data in frames]
         self.sock.sendall(b"".join(parts))
 
+    READ_AHEAD = 1 << 16  # one recv takes up to this much: a message of many small frames costs few syscalls
+
     def _read_exact(self, n: int) -> bytearray:
-        """n bytes, as the buffer they were read into (no second copy of a large frame)."""
-        buf = bytearray(n)
-        view, got = memoryview(buf), 0
-        while got < n:
+        """n bytes: first what an earlier recv read ahead, then the socket. A large frame is read
+        straight into a buffer of its own (no second copy); small ones come from one read ahead."""
+        ahead = self._ahead
+        if len(ahead) < n and n - len(ahead) >= self.READ_AHEAD:
+            buf = bytearray(n)
+            got = len(ahead)
+            buf[:got] = ahead
+            ahead.clear()
+            view = memoryview(buf)
+            while got < n:
+                self._wait_budget()
+                k = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
+                if not k:
+                    raise ChannelError("the other side closed the channel")
+                got += k
+            view.release()
+            return buf
+        while len(ahead) < n:
             self._wait_budget()
-            k = self.sock.recv_into(view[got:], min(n - got, 1 << 22))
-            if not k:
+            chunk = self.sock.recv(self.READ_AHEAD)
+            if not chunk:
                 raise ChannelError("the other side closed the channel")
-            got += k
-        view.release()
-        return buf
+            ahead += chunk
+        out = ahead[:n]
+        del ahead[:n]
+        return out
 
     def receive_raw(self) -> tuple:
         """One message: its JSON header (bounded in bytes, values and depth) and raw frames.
