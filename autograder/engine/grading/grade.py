@@ -98,6 +98,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
     fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class)
+    fixtures.pytest_sessionstart(None)  # the fork server starts now: its NumPy import overlaps pytest's own start
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
     args = [str(homework.suite), "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
             "-p", "no:pastebin", "-p", "no:legacypath", "--assert=plain", "-o", "python_files=test_*.py",
