@@ -40,11 +40,6 @@ def direction(g, p) -> np.ndarray:
     return g / size if size > 0 else np.zeros_like(g)
 
 
-def rms(x) -> float:
-    """The root-mean-square of x: an L2 norm divided by sqrt(n), a usual slip for the norm."""
-    return float(np.sqrt(np.mean(np.square(x))))
-
-
 def pgd(model, y0, cls, eps, p, steps=10, step_size=None, kind="untargeted", guard: float = 0.0,
         rms_ball: bool = False):
     """The contract's attack on the grader's model, computed by the reference module (which the
@@ -108,13 +103,13 @@ def check_moved(y, y0, correct, p, kind, eps) -> None:
                        f"and the box earn points only for an attack that moves the input.")
 
 
-def check_limits(y, y0, eps, p, kind, redo=None) -> None:
-    """The budget and the box; `redo()` runs the contract's attack on the same input projecting with
-    the root-mean-square, to check that slip before naming it (None when it cannot)."""
+def check_limits(y, y0, eps, p, kind, redo_rms=None) -> None:
+    """The budget and the box; `redo_rms()` runs the contract's attack on the same input projecting
+    with the root-mean-square, to check that slip before naming it (None when it cannot)."""
     distance = norm(y - y0, p)
-    if distance > BUDGET.rel * eps + BUDGET.abs + eps:
+    if distance > eps + BUDGET.bound(eps):
         hint = "Project onto the eps-ball after every step, then clip to [0, 1]."
-        redone = redo() if p == 2 and redo is not None else None
+        redone = redo_rms() if p == 2 and redo_rms is not None else None
         if redone is not None and np.max(np.abs(redone - y)) <= step_bound(eps):
             hint = (f"Your result is exactly what projecting with the root-mean-square sqrt(mean(d^2)) gives: that "
                     f"norm divides by the number of entries n = {y.size}, so it lets ||y - y0||_2 reach sqrt(n) eps. "
@@ -132,15 +127,18 @@ def attack_class(model, t, kind, shift) -> int:
 
 def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, contract=False):
     """One attack on the lent model, with the budget and the box checked on a result that moved
-    (and, with `contract`, its type and untouched inputs); (y, y0, the class attacked)."""
+    (and, with `contract`, its type and untouched inputs); (y, the class attacked, the contract's
+    attack on the same input)."""
     cls = attack_class(model, t, kind, target_shift)
     attacked = run_attack(student, kind, model, y0, cls, eps, p, steps=steps)
     y = numbers(attacked)
-    check_moved(y, y0, pgd(model, y0, cls, eps, p, steps, None, kind), p, kind, eps)
+    correct = pgd(model, y0, cls, eps, p, steps, None, kind)
+    check_moved(y, y0, correct, p, kind, eps)
     if contract:
         check_contract(attacked, kind)
-    check_limits(y, y0, eps, p, kind, redo=lambda: redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True))
-    return y, y0, cls
+    check_limits(y, y0, eps, p, kind,
+                 redo_rms=lambda: redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True))
+    return y, cls, correct
 
 
 def looks_like_sign_step(y, y0) -> bool:
@@ -174,16 +172,12 @@ def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
     gradient_norm, step = float(np.linalg.norm(g)), direction(g, p)
     bound = step_bound(eps, gradient_norm if p != np.inf else None)
     want = pgd(model, y0, cls, eps, p, 1, eps, kind)
-    gap = np.abs(y - want)
-    if gap.max() <= bound:
+    if np.max(np.abs(y - want)) <= bound:
         return
     sign = 1.0 if kind == "untargeted" else -1.0
     name = "sign(dE/dy0)" if p == np.inf else "dE/dy0 / ||dE/dy0||_2"
-    worst = int(np.argmax(gap))
     lines = [f"attack: {kind} {pname(p)} with steps = 1, step_size = eps = {eps:g} "
-             f"is not clip(y0 {'+' if sign > 0 else '-'} eps * {name}, 0, 1).",
-             f"  worst entry y[{worst}]: yours {fmt_exact(y[worst])}, expected {fmt_exact(want[worst])}; "
-             f"difference {gap.max():.3g} > tolerance {bound:.3g}."]
+             f"is not clip(y0 {'+' if sign > 0 else '-'} eps * {name}, 0, 1).", _worst_entry(y, want, bound)]
     if np.max(np.abs(y - np.clip(y0 - sign * eps * step, 0, 1))) <= bound:
         lines.append("  The step goes the wrong way: the untargeted attack climbs E for t (+), "
                      "the targeted one descends E for the target (-).")
@@ -201,20 +195,24 @@ def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
     raise Feedback("\n".join(lines))
 
 
+def _worst_entry(y, want, bound) -> str:
+    gap = np.abs(y - want)
+    worst = int(np.argmax(gap))
+    return (f"  worst entry y[{worst}]: yours {fmt_exact(y[worst])}, expected {fmt_exact(want[worst])}; "
+            f"difference {gap.max():.3g} > tolerance {bound:.3g}.")
+
+
 def default_step_case(student, model, y0, t, kind, eps, steps, target_shift=4):
     """step_size=None means 2.5 * eps / steps: the result equals the contract's attack with it."""
     cls = attack_class(model, t, kind, target_shift)
     y = numbers(run_attack(student, kind, model, y0, cls, eps, np.inf, steps=steps))
     want = pgd(model, y0, cls, eps, np.inf, steps, None, kind)
     bound = step_bound(eps)
-    gap = np.abs(y - want)
-    if gap.max() <= bound:
+    if np.max(np.abs(y - want)) <= bound:
         return
-    worst = int(np.argmax(gap))
     lines = [f"attack: {kind} L_inf, eps = {eps:g}, steps = {steps}, step_size = None (so 2.5 * eps / steps = "
              f"{2.5 * eps / steps:g}) is not what {steps} projected steps of that size give.",
-             f"  worst entry y[{worst}]: yours {fmt_exact(y[worst])}, expected {fmt_exact(want[worst])}; "
-             f"difference {gap.max():.3g} > tolerance {bound:.3g}."]
+             _worst_entry(y, want, bound)]
     for size, words in ((2.5 * eps / 10, "2.5 * eps / 10: the default steps = 10, not the steps given"),
                         (eps / steps, "eps / steps, not 2.5 * eps / steps"), (eps, "eps, whatever steps is")):
         redone = redo(model, y0, cls, eps, np.inf, steps, size, kind)
@@ -226,8 +224,7 @@ def default_step_case(student, model, y0, t, kind, eps, steps, target_shift=4):
 
 def direction_case(student, model, y0, t, kind, eps, steps=10, target_shift=5):
     """The attack moves E the right way, by a good share of what the contract's attack achieves."""
-    y, y0, cls = limits_case(student, model, y0, t, kind, np.inf, eps, steps, target_shift)
-    correct = pgd(model, y0, cls, eps, np.inf, steps, None, kind)
+    y, cls, correct = limits_case(student, model, y0, t, kind, np.inf, eps, steps, target_shift)
     before, after, should = model.loss(y0, cls), model.loss(y, cls), model.loss(correct, cls)
     if kind == "untargeted" and not after - before >= DIRECTION * (should - before):
         raise Feedback(f"attack: untargeted L_inf, eps = {eps:g}\n  E for the true class went from {fmt(before)} "

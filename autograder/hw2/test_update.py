@@ -12,6 +12,7 @@ from autograder.engine.grading.checks import Feedback, close, read_array
 from .support import PARAMETERS, SMALL, random_input, random_weights, shape_of, student_network, student_weights
 from .tolerances import UPDATE
 
+
 def returned_gradient(grads, key, sizes, nonzero: bool = True) -> np.ndarray:
     """dE/d`key` as numbers (its type and shape are backward's business), or Feedback saying why the
     update cannot be checked with it (`nonzero`: all zeros is such a reason)."""

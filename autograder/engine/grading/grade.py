@@ -39,9 +39,13 @@ class SubmissionFixtures:
         self.own_sandbox = sandbox is None
         self.students: list = []
 
-    def pytest_sessionstart(self, session):
+    def start_sandbox(self) -> None:
+        """The fork server, started as early as possible: its NumPy import overlaps pytest's work."""
         if self.sandbox is None and self.student_class.needs_sandbox:
-            self.sandbox = Sandbox(self.limits)  # start the fork server while pytest collects
+            self.sandbox = Sandbox(self.limits)
+
+    def pytest_sessionstart(self, session):
+        self.start_sandbox()  # (run_suite has started it already; pytest's own way in starts it here)
 
     @pytest.fixture(scope="session")
     def student(self):
@@ -49,8 +53,7 @@ class SubmissionFixtures:
         located = locate(self.submission, list(self.homework.files))
         self.plugin.notes.extend(located.notes)
         self.plugin.notes.extend(located.missing.values())
-        if self.sandbox is None and self.student_class.needs_sandbox:
-            self.sandbox = Sandbox(self.limits)
+        self.start_sandbox()
         student = self.student_class(self.sandbox or SimpleNamespace(limits=self.limits), located.found,
                                      located.missing, self.homework.call_seconds)
         self.students.append(student)
@@ -98,7 +101,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
     fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class)
-    fixtures.pytest_sessionstart(None)  # the fork server starts now: its NumPy import overlaps pytest's own start
+    fixtures.start_sandbox()  # before pytest starts: the first spawn no longer waits on the fork server
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
     args = [str(homework.suite), "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
             "-p", "no:pastebin", "-p", "no:legacypath", "--assert=plain", "-o", "python_files=test_*.py",

@@ -3,10 +3,10 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.grading.checks import Feedback, read_array
+from autograder.engine.grading.checks import Feedback
 from autograder.engine.grading.calls import READ
 
-from ..support import PARAMETERS, random_weights, shape_of, student_network
+from ..support import PARAMETERS, random_weights, read_weights, student_network
 from ..test_update import _check_step, returned_gradient, step_problem
 from . import HIDDEN
 
@@ -55,7 +55,7 @@ def test_training_follows_returned_gradients(student, data):
             g = {key: returned_gradient(returned[grads_at], key, sizes, nonzero=False) for key in PARAMETERS}
         except Feedback:
             break  # backward stopped returning finite gradients (backward's business): judge the steps so far
-        before, after = _weights(returned[before_at], sizes), _weights(returned[after_at], sizes)
+        before, after = read_weights(returned[before_at], sizes), read_weights(returned[after_at], sizes)
         problems = [p for p in (step_problem(key, before[key], after[key], lr * g[key]) for key in PARAMETERS) if p]
         if problems:
             raise Feedback(f"update: at step {step} of 300 forward/backward({lr}) steps on real digits, the weights "
@@ -71,13 +71,3 @@ def test_training_follows_returned_gradients(student, data):
 # the steps whose weights are read before and after: early ones often (a wrong backward may make the
 # run diverge later), then spread to the end (an update that drifts, accumulates or resets shows)
 CHECKED_STEPS = (1, 2, 3, 5, 10, 20, 40, 80, 150, 225, 300)
-
-
-def _weights(values, sizes) -> dict:
-    if not isinstance(values, dict):
-        raise Feedback("update: reading w1, b1, w2, b2 after a training step did not give them.")
-    out = {}
-    for key in PARAMETERS:
-        shape, symbols = shape_of(key, sizes)
-        out[key] = read_array(values.get(key), key, shape, symbols).require()
-    return out
