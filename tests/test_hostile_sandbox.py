@@ -15,6 +15,7 @@ import sys
 import textwrap
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -102,9 +103,20 @@ def test_batch_stub_cannot_reach_the_solution(homework, make_submission, tmp_pat
     if mode == "namespaces":
         assert results.score == 0
         assert "refused" not in results.extra_data["isolation"]
-    else:
+    elif _readable_by_others(PROJECT / "solution" / "network.py"):
         assert "ISOLATION WARNING" in results.output and str(PROJECT) in results.output
         assert "refused: ipc, mount, net, pid" in results.extra_data["isolation"]
+    else:  # a checkout others cannot enter (a clone in a mode-700 folder): file modes alone keep it
+        assert results.score == 0 and "ISOLATION WARNING" not in results.output
+        assert "refused: ipc, mount, net, pid" in results.extra_data["isolation"]
+
+
+def _readable_by_others(path) -> bool:
+    """Can a user who is neither owner nor in the group read this file (every folder above searchable)?"""
+    import stat
+    path = Path(path).resolve()
+    return bool(path.stat().st_mode & stat.S_IROTH) and \
+        all(folder.stat().st_mode & stat.S_IXOTH for folder in path.parents)
 
 
 LEAKER = """
