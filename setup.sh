@@ -11,5 +11,9 @@ if [ "$(id -u)" = 0 ] && ! id -u autograder-student >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin autograder-student
 fi
 
+# Bytecode now, once: each run then loads the grader's modules instead of compiling them again
+# (a tenth of a second per submission; Python writes no bytecode where PYTHONDONTWRITEBYTECODE is set).
+"$PYTHON" -m compileall -q autograder >/dev/null
+
 # The tests, the reference solution and the data are root's alone.
 chmod -R go-rwx "$(pwd)"

@@ -105,7 +105,8 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
     args = [str(homework.suite), "-p", "no:cacheprovider", "-p", "no:doctest", "-p", "no:junitxml",
             "-p", "no:pastebin", "-p", "no:legacypath", "--assert=plain", "-o", "python_files=test_*.py",
-            "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull]
+            "-o", "console_output_style=classic", "--rootdir", str(homework.suite), "-c", os.devnull,
+            "--confcutdir", str(homework.suite)]  # no conftest from above; no walk of the parent folders
     if quiet:
         args += ["-q", "--no-header", "--tb=no", "-p", "no:terminalreporter"]
     else:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import tempfile
 
 from autograder.engine import paths
-from autograder.engine.sandbox import control, isolation
+from autograder.engine.sandbox import control, isolation, launch
 from autograder.engine.sandbox.channel import Channel
 from autograder.engine.sandbox.limits import Limits, become_subreaper, kill_tree, kill_user
 from autograder.engine.sandbox.output import CappedOutput
@@ -76,17 +74,7 @@ class Sandbox:
         return bool(state.get("pid")) and state.get("proc") is not False
 
     def _start_zygote(self) -> None:
-        parent, child = control.pair(self.control_kind)
-        env = {k: v for k, v in os.environ.items()
-               if k in ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-        env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-        code = (f"import sys; sys.path.insert(0, {GRADER_ROOT!r}); "
-                f"from autograder.engine.sandbox.forkserver import main; main({child.fileno()})")
-        self.zygote = subprocess.Popen([sys.executable, "-I", "-c", code], pass_fds=[child.fileno()],
-                                       env=env, cwd="/", stdin=subprocess.DEVNULL,
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        child.close()
-        self.control = parent
+        self.zygote, self.control = launch.take(self.control_kind)
 
     def _ask(self, request: dict, fds=()) -> dict:
         if self.zygote is None or self.zygote.poll() is not None:
@@ -163,11 +151,7 @@ class Sandbox:
         """
         if self.control is not None:
             self.control.close()
-        if self.zygote is not None:
-            try:
-                self.zygote.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                pass
+        if self.zygote is not None:  # nothing of it is worth waiting for: killed at once, workers and all
             kill_tree(self.zygote.pid)
         kill_tree(os.getpid(), include_root=False)
         self._sweep()
