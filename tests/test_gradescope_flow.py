@@ -37,6 +37,9 @@ def test_solution_gets_full_marks(gradescope, homework):
     stages = {t["tags"][0] for t in raw["tests"]}
     assert stages == {"setup", "forward", "backward", "update", "attack"}
     assert all(len(t["tags"]) == 1 for t in raw["tests"])
+    log = (gradescope.root / "results" / "stdout").read_text()  # the log: plain lines, one per test
+    assert all(f"  pass  {t.score:g} / {t.max_score:g}  {t.name}" in log for t in results.tests), log
+    assert "by stage: setup 10 / 10, forward 20 / 20" in log and log.rstrip().endswith("Total: 100 / 100")
 
 
 def test_handout_gets_exactly_zero_with_same_tests(gradescope, homework):

@@ -37,11 +37,20 @@ def train_linear(images, labels, classes: int = 10, steps: int = 150, lr: float 
     return {"w": w, "b": b}
 
 
-@lru_cache(maxsize=None)
-def _trained_linear() -> tuple:
+LINEAR_RECIPE = {"train": 1200, "steps": 60}
+
+
+def train_linear_on_digits(train: int, steps: int) -> dict:
     from .data import digits
     images, labels = digits()
-    return tuple(train_linear(images[:1200], labels[:1200], steps=60).items())
+    return train_linear(images[:train], labels[:train], steps=steps)
+
+
+@lru_cache(maxsize=None)
+def _trained_linear() -> tuple:
+    from . import trained
+    weights = trained.stored("linear", LINEAR_RECIPE) or train_linear_on_digits(**LINEAR_RECIPE)
+    return tuple(weights.items())
 
 
 def trained_linear() -> dict:

@@ -3,7 +3,9 @@ whatever happens, and print the score table unless asked not to."""
 
 from __future__ import annotations
 
-from autograder.engine.commands.report import print_results
+import sys
+
+from autograder.engine.commands.report import print_plain, print_results
 from autograder.engine.grading.grade import grade_to_file
 
 
@@ -11,6 +13,6 @@ def grade(homework, submission: str, results_path: str, *, manifest_path=None, m
           quiet: bool = False):
     results = grade_to_file(homework, submission, results_path, manifest_path=manifest_path,
                             metadata_path=metadata_path)
-    if not quiet:
-        print_results(results)
+    if not quiet:  # a table for a person at a terminal; plain lines for a log
+        (print_results if sys.stdout.isatty() else print_plain)(results)
     return results
