@@ -283,9 +283,12 @@ def prescan_header(header: bytes, max_tokens: int = MAX_HEADER_TOKENS, max_depth
     counted and the nesting measured, each in a linear pass at C speed.
     """
     bare = _JSON_STRING.sub(b'""', header)
-    tokens = sum(bare.count(c) for c in (b"[", b"{", b",", b":"))
+    opening = bare.count(b"[") + bare.count(b"{")
+    tokens = opening + bare.count(b",") + bare.count(b":")
     if tokens > max_tokens:
         raise ChannelError(f"message holds about {tokens:,} values, over the limit of {max_tokens:,}: {_ADVICE}")
+    if opening <= max_depth:  # cannot nest deeper than it opens: most messages stop here
+        return
     depth = _nesting_depth(bare.translate(None, _NOT_BRACKETS))
     if depth > max_depth:
         raise ChannelError(f"message nested {depth:,} levels deep, over the limit of {max_depth}: {_ADVICE}")
