@@ -131,6 +131,9 @@ def encode(value, frames: list, depth: int = 0):
     if depth > MAX_DEPTH:
         return {"__other__": type_name(value), "repr": "<nested too deeply>"}
     t = type(value)
+    if t is np.ndarray and value.dtype.kind in SIMPLE_KINDS and value.dtype.fields is None:
+        frames.append(value.tobytes())  # (tobytes is C order whatever the layout)
+        return {"dtype": value.dtype.str, "shape": list(value.shape), "__nd__": len(frames) - 1}
     if value is None or t is bool or t is str:
         return value
     if t is int:
@@ -193,20 +196,20 @@ def _frame_index(data: dict, frames: list, key: str, used: set) -> int:
     return index
 
 
+_DTYPES = {np.dtype(t).str: np.dtype(t) for t in ("f8", "f4", "i8", "i4", "u1", "?", "c16")}  # parsed once
+
+
 def _load_array(data: dict, frames: list, key: str, used: set) -> np.ndarray:
     """A fresh, writable array from a frame, after checking dtype, shape and size agree."""
     try:
-        dtype = np.dtype(str(data["dtype"]))
-        shape = tuple(int(n) for n in data["shape"])
+        dtype = _DTYPES.get(data["dtype"]) or np.dtype(str(data["dtype"]))
+        shape = tuple([int(n) for n in data["shape"]])
     except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ChannelError(f"bad array header: {exc}") from None
     if dtype.kind not in SIMPLE_KINDS or dtype.fields is not None or any(n < 0 for n in shape) or len(shape) > 32:
         raise ChannelError("array of a dtype or shape the channel does not carry")
     raw = frames[_frame_index(data, frames, key, used)]
-    count = 1
-    for n in shape:
-        count *= n
-    if count * dtype.itemsize != len(raw):
+    if math.prod(shape) * dtype.itemsize != len(raw):
         raise ChannelError("array frame size does not match its shape")
     return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
 
@@ -218,12 +221,13 @@ def decode(data, frames: list, resolve=None, depth: int = 0, used: set | None = 
     the worker passes it. The grader gets plain values, Opaque, ForeignArray
     and ForeignScalar only. ``used`` holds the frames already turned into arrays.
     """
+    t = type(data)
+    if t is str or t is int or t is float or t is bool or data is None:  # (JSON gives no subclasses)
+        return data
     if used is None:
         used = set()
     if depth > MAX_DEPTH + 2:
         raise ChannelError("message nested too deeply")
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
     if isinstance(data, list):
         return [decode(v, frames, resolve, depth + 1, used) for v in data]
     if not isinstance(data, dict):
@@ -244,7 +248,7 @@ def decode(data, frames: list, resolve=None, depth: int = 0, used: set | None = 
         if "__dict__" in data:
             out = {}
             for k, v in data["__dict__"]:
-                key = decode(k, frames, resolve, depth + 1, used)
+                key = k if type(k) is str else decode(k, frames, resolve, depth + 1, used)
                 try:
                     out[key] = decode(v, frames, resolve, depth + 1, used)
                 except TypeError:  # unhashable key
@@ -282,6 +286,9 @@ def prescan_header(header: bytes, max_tokens: int = MAX_HEADER_TOKENS, max_depth
     out (their brackets and commas are text), then the structural tokens are
     counted and the nesting measured, each in a linear pass at C speed.
     """
+    opening = header.count(b"[") + header.count(b"{")  # strings included: an upper bound
+    if len(header) <= max_tokens and opening <= max_depth:
+        return  # fewer bytes than the token limit, fewer openings than the depth limit: nothing to measure
     bare = _JSON_STRING.sub(b'""', header)
     opening = bare.count(b"[") + bare.count(b"{")
     tokens = opening + bare.count(b",") + bare.count(b":")
@@ -292,6 +299,9 @@ def prescan_header(header: bytes, max_tokens: int = MAX_HEADER_TOKENS, max_depth
     depth = _nesting_depth(bare.translate(None, _NOT_BRACKETS))
     if depth > max_depth:
         raise ChannelError(f"message nested {depth:,} levels deep, over the limit of {max_depth}: {_ADVICE}")
+
+
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
 def _reject_constant(name: str):
@@ -321,7 +331,7 @@ class Channel:
             self.sock.settimeout(left)
 
     def send_raw(self, message: dict, frames: list) -> None:
-        header = json.dumps(message, allow_nan=False).encode()
+        header = _JSON.encode(message).encode()
         parts = [SIZE.pack(len(frames) + 1), frame(header)]
         parts += [frame(data, LARGE) for data in frames]
         self.sock.sendall(b"".join(parts))
@@ -371,12 +381,21 @@ class Channel:
         total = header_len
         header = self._read_exact(header_len)
         frames = []
+        ahead = self._ahead
         for _ in range(count - 1):
-            size = read_length(self._read_exact, LARGE)
+            if len(ahead) >= LARGE.size:  # (the usual case: the whole message came in one read)
+                size = LARGE.unpack_from(ahead)[0]
+                del ahead[:LARGE.size]
+            else:
+                size = read_length(self._read_exact, LARGE)
             total += size
             if total > self.max_bytes:
                 raise ChannelError(f"message larger than {self.max_bytes} bytes")
-            frames.append(self._read_exact(size))
+            if len(ahead) >= size:
+                frames.append(ahead[:size])
+                del ahead[:size]
+            else:
+                frames.append(self._read_exact(size))
         self._wait_budget()  # a reply that arrived too late is not parsed at all
         prescan_header(header)
         try:
