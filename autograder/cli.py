@@ -15,24 +15,22 @@ def _homework(args):
     return Homework.load(resolve(args.homework, PACKAGE))
 
 
-def _start_fork_server() -> None:
-    """Before the heavy imports of a command that grades: the fork server's start overlaps them."""
-    from autograder.engine.sandbox.launch import start_early
-    start_early()
-
-
 def cmd_grade(args) -> int:
-    _start_fork_server()
-    from autograder.engine.commands.grade import grade
-    grade(_homework(args), args.submission, args.results, manifest_path=args.manifest, metadata_path=args.metadata,
+    from autograder.engine.startup import grading_start
+    with grading_start():
+        from autograder.engine.commands.grade import grade
+        homework = _homework(args)
+    grade(homework, args.submission, args.results, manifest_path=args.manifest, metadata_path=args.metadata,
           quiet=args.quiet)
     return 0
 
 
 def cmd_check(args) -> int:
-    _start_fork_server()
-    from autograder.engine.commands.check import check
-    return check(_homework(args), args.folder, include_hidden=args.all, json_path=args.json)
+    from autograder.engine.startup import grading_start
+    with grading_start():
+        from autograder.engine.commands.check import check
+        homework = _homework(args)
+    return check(homework, args.folder, include_hidden=args.all, json_path=args.json)
 
 
 def cmd_batch(args) -> int:

@@ -109,3 +109,55 @@ def test_the_engine_refuses_and_records_setting_what_was_not_lent_as_settable(tm
         student.close()
     finally:
         sandbox.shutdown()
+
+
+PROBE = '''
+import json, os, sys
+print("FACTS" + json.dumps({
+    "env": sorted(os.environ), "fds": sorted(int(f) for f in os.listdir("/proc/self/fd")),
+    "cwd_is_scratch": os.getcwd() == os.path.dirname(os.path.abspath(__file__)), "argv": sys.argv,
+    "path": [p.replace(os.path.dirname(os.path.abspath(__file__)), "SCRATCH") for p in sys.path],
+    "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("pytest", "_pytest", "pydantic", "rich")
+                     or m.startswith(("autograder.hw2", "autograder.engine.grading", "autograder.engine.commands"))),
+    "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"), "uid": os.getuid(), "gc": __import__("gc").isenabled(),
+}))
+class Network:
+    pass
+'''
+
+
+def _facts(output: str) -> dict:
+    import json
+    import re
+    found = re.search(r"FACTS(\{.*?\})\n", output + "\n")
+    assert found, output[-2000:]
+    facts = json.loads(found.group(1))  # the numbers of open files may differ; how many may not
+    facts["path"] = [re.sub(r"/proc/self/fd/\d+", "/proc/self/fd/N", p) for p in facts["path"]]
+    facts["fds"] = len(facts["fds"])
+    return facts
+
+
+def test_a_worker_forked_from_the_grader_template_sees_what_one_from_python_I_sees(tmp_path):
+    """`grade` forks its fork server from the grader's own process (launch.fork_template); the
+    batch's graders start `python -I`. A student's code must see the same world in both: no
+    grader environment, no open file but its own, no grader module of tests, results or output."""
+    import json
+    import subprocess
+    import sys
+
+    from autograder.engine.grading.grade import run_suite
+    from autograder.engine.homework import Homework
+    submission = tmp_path / "probe"
+    submission.mkdir()
+    (submission / "network.py").write_text(PROBE)
+    (submission / "attack.py").write_text((PROJECT / "solution" / "attack.py").read_text())
+    results = tmp_path / "results.json"
+    env = dict(os.environ, AUTOGRADER_SECRET_MARK="only-the-grader-has-this")
+    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results),
+                    "--quiet"], cwd=PROJECT, env=env, check=True, capture_output=True, timeout=300)
+    forked = _facts(json.loads(results.read_text())["output"])
+    started = _facts(run_suite(Homework.load(PROJECT / "autograder" / "hw2"), str(submission)).output)
+    assert forked == started
+    assert "AUTOGRADER_SECRET_MARK" not in forked["env"] and "AUTOGRADER_RESULTS" not in forked["env"]
+    assert forked["loaded"] == [] and forked["cwd_is_scratch"] and forked["blas_threads"] == "1" and forked["gc"]
+    assert forked["fds"] <= 8

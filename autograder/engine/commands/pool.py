@@ -108,8 +108,10 @@ def grade_folders(homework, folders: list, jobs: int) -> list:
 
 
 def _warm(homework_dir: str) -> None:
+    import gc
     import signal
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.freeze()  # the imports inherited from the parent: out of every collection (see startup.py)
 
 
 class Batch:

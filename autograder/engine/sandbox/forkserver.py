@@ -21,6 +21,7 @@ passed alongside with SCM_RIGHTS):
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -187,6 +188,8 @@ def main(control_fd: int) -> None:
         repr(np.arange(3.0)); str(np.float64(1.0))
     except Exception:  # noqa: BLE001
         pass
+    gc.freeze()  # what is imported stays out of every collection here and in each forked worker (no copy-on-write)
+    gc.enable()  # (a fork server forked from the grader's template inherits its paused collector)
     limits.become_subreaper()
     statuses: dict = {}
 
