@@ -161,3 +161,38 @@ def test_a_worker_forked_from_the_grader_template_sees_what_one_from_python_I_se
     assert "AUTOGRADER_SECRET_MARK" not in forked["env"] and "AUTOGRADER_RESULTS" not in forked["env"]
     assert forked["loaded"] == [] and forked["cwd_is_scratch"] and forked["blas_threads"] == "1" and forked["gc"]
     assert forked["fds"] <= 8
+
+
+def _solution_files():
+    return {n: str(PROJECT / "solution" / n) for n in ("network.py", "attack.py")}
+
+
+def test_a_worker_asked_for_ahead_and_never_used_is_stopped_at_close():
+    from autograder.engine.sandbox.limits import descendants
+    sandbox = Sandbox(Limits())
+    try:
+        student = Student(sandbox, _solution_files())
+        student.prepare()
+        assert student.pending is not None and student.worker is None
+        student.close()
+        assert student.pending is None and student.worker is None
+        assert descendants(sandbox.zygote.pid) == []  # the worker it forked is gone
+    finally:
+        sandbox.shutdown()
+
+
+def test_a_worker_asked_for_ahead_is_the_one_that_serves_and_survives_a_dead_fork_server():
+    from autograder.engine.sandbox.limits import kill_tree
+    sandbox = Sandbox(Limits())
+    try:
+        student = Student(sandbox, _solution_files())
+        student.prepare()
+        assert student.call("attack:lp_norm", None, np.ones(4), 2) == 2.0
+        assert student.pending is None and student.generation == 1
+        student.close()
+        student.prepare()
+        kill_tree(sandbox.zygote.pid)  # the fork server dies before the worker is collected
+        assert student.call("attack:lp_norm", None, np.ones(9), 2) == 3.0  # from a new fork server
+        student.close()
+    finally:
+        sandbox.shutdown()

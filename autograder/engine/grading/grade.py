@@ -47,6 +47,7 @@ class SubmissionFixtures:
         self.sandbox = sandbox
         self.own_sandbox = sandbox is None
         self.students: list = []
+        self.prepared = None
 
     def start_sandbox(self) -> None:
         """The fork server, started as early as possible: its NumPy import overlaps pytest's work."""
@@ -54,18 +55,26 @@ class SubmissionFixtures:
             self.sandbox = Sandbox(self.limits)
 
     def pytest_sessionstart(self, session):
-        self.start_sandbox()  # (run_suite has started it already; pytest's own way in starts it here)
+        self.prepare_student()  # (run_suite has done it already; pytest's own way in does it here)
+
+    def prepare_student(self):
+        """The submission located and its worker asked for, before pytest configures and collects:
+        the worker's fork and namespaces overlap that work (Student.prepare)."""
+        if self.prepared is None:
+            self.start_sandbox()
+            located = locate(self.submission, list(self.homework.files))
+            self.plugin.notes.extend(located.notes)
+            self.plugin.notes.extend(located.missing.values())
+            self.prepared = self.student_class(self.sandbox or SimpleNamespace(limits=self.limits), located.found,
+                                               located.missing, self.homework.call_seconds)
+            self.students.append(self.prepared)
+            self.prepared.prepare()
+        return self.prepared
 
     @pytest.fixture(scope="session")
     def student(self):
         """The submission's code, callable only through a sandboxed worker."""
-        located = locate(self.submission, list(self.homework.files))
-        self.plugin.notes.extend(located.notes)
-        self.plugin.notes.extend(located.missing.values())
-        self.start_sandbox()
-        student = self.student_class(self.sandbox or SimpleNamespace(limits=self.limits), located.found,
-                                     located.missing, self.homework.call_seconds)
-        self.students.append(student)
+        student = self.prepare_student()
         yield student
         student.close()
 
@@ -110,7 +119,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
     fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class)
-    fixtures.start_sandbox()  # before pytest starts: the first spawn no longer waits on the fork server
+    fixtures.prepare_student()  # before pytest starts: the worker is forked while pytest collects
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
     args = [str(homework.suite), *(f"-pno:{name}" for name in UNUSED_PLUGINS), "--assert=plain",
             "-o", "python_files=test_*.py",

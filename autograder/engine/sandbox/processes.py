@@ -75,19 +75,36 @@ class Sandbox:
 
     def _start_zygote(self) -> None:
         self.zygote, self.control = launch.take(self.control_kind)
+        self._sent, self._received, self._replies = 0, 0, {}  # the fork server answers in order
 
-    def _ask(self, request: dict, fds=()) -> dict:
+    def _send(self, request: dict, fds=()) -> int:
+        """Send a request; its number, to collect the reply with _reply (now or later)."""
         if self.zygote is None or self.zygote.poll() is not None:
             self._start_zygote()
         control.send(self.control, request, fds)
+        self._sent += 1
+        return self._sent - 1
+
+    def _reply(self, number: int) -> dict:
         self.control.settimeout(30)
-        reply, _ = control.receive(self.control, 0)
-        if reply is None:
-            raise RuntimeError("the fork server died")
-        return reply
+        while number not in self._replies:
+            reply, _ = control.receive(self.control, 0)
+            if reply is None:
+                raise RuntimeError("the fork server died")
+            self._replies[self._received] = reply
+            self._received += 1
+        return self._replies.pop(number)
+
+    def _ask(self, request: dict, fds=()) -> dict:
+        return self._reply(self._send(request, fds))
 
     def spawn(self, files: dict) -> "WorkerProcess":
         """A fresh worker whose scratch folder holds exactly `files` (name -> source path)."""
+        return self.spawn_end(self.spawn_begin(files))
+
+    def spawn_begin(self, files: dict) -> dict:
+        """Ask for a worker and return at once: the fork server forks it and builds its namespaces
+        while the grader goes on; spawn_end collects it."""
         scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
         for name, source in files.items():
             shutil.copyfile(source, os.path.join(scratch, name))
@@ -101,13 +118,30 @@ class Sandbox:
                    "uid": self.account.pw_uid if self.account else None,
                    "gid": self.account.pw_gid if self.account else None}
         try:
-            reply = self._ask(request, [theirs.fileno(), out_w])
+            number = self._send(request, [theirs.fileno(), out_w])
+        except BaseException:
+            ours.close()
+            os.close(out_r)
+            raise
         finally:
             theirs.close()
             os.close(out_w)
+        return {"number": number, "control": self.control, "ours": ours, "out_r": out_r, "scratch": scratch,
+                "files": dict(files)}
+
+    def spawn_end(self, pending: dict) -> "WorkerProcess":
+        """The worker spawn_begin asked for (a new one if the fork server was restarted meanwhile)."""
+        try:
+            if pending["control"] is not self.control:
+                raise RuntimeError("the fork server was restarted")
+            reply = self._reply(pending["number"])
+        except BaseException:
+            pending["ours"].close()
+            os.close(pending["out_r"])
+            raise
         contained = self._record(reply.get("isolation"))
-        worker = WorkerProcess(self, reply["pid"], Channel(ours), CappedOutput(out_r, self.limits.output_bytes),
-                               scratch)
+        worker = WorkerProcess(self, reply["pid"], Channel(pending["ours"]),
+                               CappedOutput(pending["out_r"], self.limits.output_bytes), pending["scratch"])
         worker.contained = contained
         return worker
 

@@ -52,6 +52,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         self.call_seconds = call_seconds or sandbox.limits.call_seconds
         self.budget_ends = time.monotonic() + sandbox.limits.total_seconds
         self.worker: WorkerProcess | None = None
+        self.pending: dict | None = None  # a worker asked for ahead of its first use (prepare)
         self.generation = 0
         self.counter = 0
         self.remotes: dict = {}
