@@ -196,3 +196,71 @@ def test_a_worker_asked_for_ahead_is_the_one_that_serves_and_survives_a_dead_for
         student.close()
     finally:
         sandbox.shutdown()
+
+
+THEN_MODULE = '''
+import os, time
+class Net:
+    def setup(self, mode):
+        if mode == "raise":
+            raise ValueError("bad sizes")
+        if mode == "hang":
+            while True:
+                time.sleep(0.01)
+        if mode == "crash":
+            os._exit(3)
+        self.ready = mode
+class Picky:
+    def __setattr__(self, name, value):
+        raise TypeError("no attributes here")
+'''
+
+
+def _then_student(tmp_path, seconds=10):
+    (tmp_path / "net.py").write_text(THEN_MODULE)
+    sandbox = Sandbox(Limits(call_seconds=seconds))
+    return sandbox, Student(sandbox, {"net.py": str(tmp_path / "net.py")}, call_seconds=seconds)
+
+
+def test_new_runs_then_and_assign_in_one_round_trip_and_names_the_step_that_failed(tmp_path):
+    from autograder.engine.sandbox.failures import StudentFailure
+    from autograder.engine.sandbox.round_trip import RoundTrips
+    sandbox, student = _then_student(tmp_path)
+    trips = []
+    original = RoundTrips._round_trip
+    RoundTrips._round_trip = lambda self, *a, **k: trips.append(a[2]) or original(self, *a, **k)
+    try:
+        net = student.new("net:Net", label="Net()", then=[("setup", ["ok"], {}, "Net.setup")], assign={"w": 1.5})
+        assert student.get_many(net, ["ready", "w"]) == {"ready": "ok", "w": 1.5}
+        assert [t for t in trips if t.startswith("Net()")] == ["Net() and Net.setup"]  # one round trip
+        with pytest.raises(StudentFailure, match="Net.setup raised ValueError: bad sizes") as failed:
+            student.new("net:Net", label="Net()", then=[("setup", ["raise"], {}, "Net.setup")], assign={"w": 2.0})
+        assert failed.value.step == 0
+        assert student.get_many(failed.value.handle, ["w"]) == {"w": 2.0}  # assigned all the same
+        with pytest.raises(StudentFailure, match="setting w") as failed:
+            student.new("net:Picky", label="Picky()", assign={"w": 1.0})
+        assert failed.value.step == 0 and failed.value.handle is not None
+    finally:
+        RoundTrips._round_trip = original
+        student.close()
+        sandbox.shutdown()
+
+
+@pytest.mark.parametrize("mode, message", [("hang", "Net.setup did not finish"), ("crash", "Net.setup")])
+def test_a_then_step_that_hangs_or_crashes_is_named_and_a_hang_leaves_the_object(tmp_path, mode, message):
+    from autograder.engine.sandbox.failures import StudentFailure
+    sandbox, student = _then_student(tmp_path, seconds=1)
+    try:
+        with pytest.raises(StudentFailure, match=message) as failed:
+            student.new("net:Net", label="Net()", then=[("setup", [mode], {}, "Net.setup")], assign={"w": 3.0})
+        assert failed.value.step == 0
+        if mode == "crash":  # (a crash takes the worker and the object with it, as one call at a time did)
+            return
+        assert student.get_many(failed.value.handle, ["w"]) == {"w": 3.0}
+        if mode == "hang":  # the next one does not wait again: setup is known to hang
+            with pytest.raises(StudentFailure, match="in an earlier test") as again:
+                student.new("net:Net", label="Net()", then=[("setup", [mode], {}, "Net.setup")], assign={"w": 4.0})
+            assert student.get_many(again.value.handle, ["w"]) == {"w": 4.0}
+    finally:
+        student.close()
+        sandbox.shutdown()

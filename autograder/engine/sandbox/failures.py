@@ -35,6 +35,7 @@ class StudentException(StudentFailure):
 
 class TimedOut(StudentFailure):
     def __init__(self, function: str, seconds: float, earlier: bool = False):
+        self.earlier = earlier
         if earlier:
             text = (f"{function} did not finish within {seconds:g} s in an earlier test, "
                     "so it was not called again (look for an infinite loop).")

@@ -69,12 +69,17 @@ class RoundTrips:
         except ChannelError as exc:
             self._retire()
             raise F.ProtocolViolation(label, str(exc)) from None
-        error = {k: error.get(k) for k in ("type", "message", "frames", "file", "line", "text")}
-        error["frames"] = [f for f in (error["frames"] or []) if isinstance(f, list) and len(f) == 4]
-        if str(error.get("type")) == "NotImplementedError":
-            where = ""
-            if error["frames"]:
-                file, line = error["frames"][-1][0], error["frames"][-1][1]
-                where = f" ({file}, line {line})"
-            raise F.NotImplementedYet(label, where)
-        raise F.StudentException(label, error)
+        raise failure(label, error)
+
+
+def failure(label: str, error: dict) -> F.StudentFailure:
+    """The StudentFailure for an error the worker reported (its fields kept only if well formed)."""
+    error = {k: error.get(k) for k in ("type", "message", "frames", "file", "line", "text")}
+    error["frames"] = [f for f in (error["frames"] or []) if isinstance(f, list) and len(f) == 4]
+    if str(error.get("type")) == "NotImplementedError":
+        where = ""
+        if error["frames"]:
+            file, line = error["frames"][-1][0], error["frames"][-1][1]
+            where = f" ({file}, line {line})"
+        return F.NotImplementedYet(label, where)
+    return F.StudentException(label, error)

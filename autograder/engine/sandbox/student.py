@@ -16,7 +16,7 @@ from autograder.engine.sandbox.channel import encode
 from autograder.engine.sandbox.lending import Lending
 from autograder.engine.sandbox.lifecycle import WorkerLifecycle
 from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
-from autograder.engine.sandbox.round_trip import RoundTrips
+from autograder.engine.sandbox.round_trip import RoundTrips, failure
 
 __all__ = ["READ", "Handle", "Sandbox", "Student", "WorkerProcess"]
 
@@ -75,15 +75,70 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         request.update(extra)
         return request
 
-    def new(self, path: str, *args, label: str | None = None, **kwargs) -> Handle:
-        """Construct `module:Class` in the worker and keep it there."""
+    def new(self, path: str, *args, label: str | None = None, then=(), assign: dict | None = None,
+            **kwargs) -> Handle:
+        """Construct `module:Class` in the worker and keep it there.
+
+        In the same round trip: `then`, calls on the new object in order, each (method, args, kwargs,
+        label); `assign`, attributes set after them, even when one of them failed. A failing `then`
+        call (or assignment) raises its StudentFailure once the object exists and is assigned; the
+        handle is on the exception (``.handle``, and ``.step``: the index in `then`, or len(then) for
+        the assignment), so a test can go on with the object. Should the round trip time out or the
+        worker crash, the steps are redone one round trip each, so the failure names its own step.
+        """
+        label = label or path.replace(":", ".")
+        if not then and assign is None:
+            return self._construct(path, args, kwargs, label)
+        try:
+            return self._construct(path, args, kwargs, label, then, assign)
+        except (F.TimedOut, F.Crashed, F.ProtocolViolation) as exc:
+            if isinstance(exc, F.TimedOut) and not exc.earlier:  # most likely a then call: not again
+                for method, _, _, step_label in then:
+                    self.hung.setdefault(_key(path, method), (step_label, self.call_seconds))
+        handle = self._construct(path, args, kwargs, label)
+        problem = None
+        for step, (method, call_args, call_kwargs, step_label) in enumerate(then):
+            try:
+                self.call(handle, method, *call_args, label=step_label, **call_kwargs)
+            except F.StudentFailure as exc:
+                problem = problem or (step, exc)
+                break
+        if assign is not None:
+            try:
+                self.set_many(handle, assign)
+            except F.StudentFailure as exc:
+                problem = problem or (len(then), exc)
+        if problem:
+            problem[1].handle, problem[1].step = handle, problem[0]
+            raise problem[1]
+        return handle
+
+    def _construct(self, path, args, kwargs, label, then=(), assign=None) -> Handle:
         self._import(path)
         self.counter += 1
         name = f"obj{self.counter}"
         frames: list = []
         request = self._call_request(path, None, args, kwargs, frames, store=name, discard=True)
-        self._round_trip(request, frames, label or path.replace(":", "."), keys=[_key(path, None)])
-        return Handle(name, self.generation, path)
+        if then:
+            request["then"] = [{"method": str(m), "args": encode(list(a), frames), "kwargs": encode(dict(k), frames)}
+                               for m, a, k, _ in then]
+        if assign is not None:
+            request["assign"] = encode(dict(assign), frames)
+        merged = " and ".join([label, *(step_label for *_, step_label in then)])
+        keys = [_key(path, None), *(_key(path, m) for m, *_ in then)]
+        raw = self._round_trip(request, frames, merged if then else label, keys=keys)
+        handle = Handle(name, self.generation, path)
+        late = raw.get("then_error")
+        if late is not None:
+            step = late.get("index") if isinstance(late, dict) else None
+            if type(step) is not int or not 0 <= step <= len(then) or not isinstance(late.get("error"), dict):
+                self._retire()
+                raise F.ProtocolViolation(label, "a malformed report of a failed call")
+            exc = failure(then[step][3] if step < len(then) else f"setting {', '.join(assign or {})}",
+                          late["error"])
+            exc.handle, exc.step = handle, step
+            raise exc
+        return handle
 
     def call(self, target, method: str | None, *args, label: str | None = None,
              seconds: float | None = None, echo_args: bool = False, **kwargs):

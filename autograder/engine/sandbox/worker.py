@@ -114,10 +114,31 @@ class Server:
         if request.get("store"):
             self.objects[request["store"]] = value
         reply = {"ok": True, "value": None if request.get("discard") else encode(value, frames)}
+        if request.get("store") and ("then" in request or "assign" in request):
+            self._then(value, request, reply)
         if request.get("echo_args"):
             # which array arguments did the call change in place?
             reply["mutated"] = [bool(s is not None and not _same(s, a)) for s, a in zip(sent, args)]
         return reply
+
+    def _then(self, obj, request: dict, reply: dict) -> None:
+        """After a construction: the `then` calls on the new object in order (stopping at the first
+        that raises, reported as then_error), then the `assign` attributes, whatever happened."""
+        for i, call in enumerate(request.get("then") or []):
+            try:
+                args = decode(call["args"], self.frames, self._resolve)
+                kwargs = decode(call["kwargs"], self.frames, self._resolve)
+                getattr(obj, str(call["method"]))(*args, **kwargs)
+            except BaseException as exc:  # noqa: BLE001 - reported for the grader to judge
+                reply["then_error"] = {"index": i, "error": self._error(exc)}
+                break
+        if "assign" in request:
+            try:
+                for name, value in decode(request["assign"], self.frames, self._resolve).items():
+                    setattr(obj, str(name), value)
+            except BaseException as exc:  # noqa: BLE001 - the student's __setattr__ may raise anything
+                if "then_error" not in reply:
+                    reply["then_error"] = {"index": len(request.get("then") or []), "error": self._error(exc)}
 
     def op_getattrs(self, request: dict, frames: list) -> dict:
         target = self._target(request["target"])
