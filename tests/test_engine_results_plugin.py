@@ -276,6 +276,8 @@ def test_plugin_fixture_error_counts_as_failed(tmp_path):
     assert set(tests) == {"1", "2"}
     assert (tests["1"].score, tests["1"].max_score, tests["1"].status) == (0, 5, "failed")
     assert tests["1"].output == INTERNAL_ERROR and "exploded" not in tests["1"].output
+    staff_log = "\n".join(plugin.logged)  # staff get the whole traceback, whatever --tb the run used
+    assert "Traceback (most recent call last)" in staff_log and 'raise RuntimeError("fixture exploded")' in staff_log
     assert (tests["2"].score, tests["2"].status) == (0, "failed")
     assert tests["2"].output == "the submission could not be loaded"
 

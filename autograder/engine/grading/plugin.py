@@ -11,6 +11,8 @@ traceback (which goes to the staff-only log instead).
 
 from __future__ import annotations
 
+import traceback
+
 import time
 
 import pytest
@@ -111,7 +113,8 @@ class GradescopePlugin:
         exc = call.excinfo.value if call.excinfo is not None else None
         if isinstance(exc, AssertionError):
             return clean_text(str(exc), 20_000) or "The check failed."
-        self.log(f"internal error in {item.nodeid}:\n{report.longreprtext}")
+        trace = "".join(traceback.format_exception(exc)) if exc is not None else report.longreprtext
+        self.log(f"internal error in {item.nodeid}:\n{trace}")  # the whole traceback, whatever --tb says
         return INTERNAL_ERROR
 
     # -- the end ----------------------------------------------------------------
