@@ -5,7 +5,8 @@
 1. run_autograder end to end on the reference solution (all tests, isolation on), run in turn
    with the in-process grader of ../shared/anchors/inprocess-gradescope (Gradescope's own way:
    unittest, student code imported into the grader), each as Gradescope runs it; the ratio is taken
-   pair by pair. Peak memory of all our processes together (PSS, shared pages counted once).
+   pair by pair. Peak memory of all our processes together (PSS, shared pages counted once). Then
+   ours on the handout's stubs, where every test fails and writes its feedback.
 2. isolation on against off, the same checks: in fresh processes, and in a warm grader process
    (batch's: its fork server running); off is bench/inprocess.py, a baseline, never a grading mode
 3. `check` on the unzipped handout bundle (the student's self-check), wall time
@@ -152,7 +153,14 @@ def bench_end_to_end(homework, repeat, work: Path):
         assert points > 0, "the anchor did not grade the reference solution"
         theirs.append(wall)
     memory = [run_autograder(root, sample_memory=True)[1] for _ in range(max(2, repeat // 2))]
-    return median(ours), median(theirs), median([a / b for a, b in zip(ours, theirs)]), median(memory)
+    failing = []
+    simulate.run(root, homework.handout)  # every test fails: the most feedback to write
+    for _ in range(repeat):
+        wall, _, score = run_autograder(root)
+        assert score == 0, score
+        failing.append(wall)
+    return (median(ours), median(theirs), median([a / b for a, b in zip(ours, theirs)]), median(memory),
+            median(failing))
 
 
 # -- 2. isolation on and off ----------------------------------------------------------------
@@ -339,7 +347,7 @@ def main() -> int:
           f"{sys.version.split()[0]}, medians of {args.repeat} (isolation: "
           f"{'user switch' if os.geteuid() == 0 else 'no user switch (not root)'})")
     try:
-        ours, anchor, ratio, pss = bench_end_to_end(homework, args.repeat, work)
+        ours, anchor, ratio, pss, failing = bench_end_to_end(homework, args.repeat, work)
         cold_iso, cold_base, cold_ratio, warm_iso, warm_base, warm_ratio = bench_in_process(homework, args.repeat, work)
         costs = import_costs(args.repeat)
         frameworks = sum(v for k, v in costs.items() if k.startswith(("pytest", "pydantic")))
@@ -351,6 +359,7 @@ def main() -> int:
                 f"process ({cold_base / anchor:.2f}x the anchor; section 2). pytest and pydantic cost "
                 f"{frameworks:.2f} s of imports (section 5) that unittest does not, and our suite runs more checks")
         row("peak memory, all processes (PSS)", pss, "MB", TARGETS["pss_mb"])
+        row("ours on the handout's stubs (every test fails): wall time", failing, "s")
         print("2. isolation on against off (student code in the grader's process), the same checks")
         row("fresh process: `grade` with the sandbox", cold_iso, "s")
         row("fresh process: in-process baseline, isolation off", cold_base, "s")
