@@ -9,7 +9,7 @@
    ours on the handout's stubs, where every test fails and writes its feedback.
 2. isolation on against off, the same checks: in fresh processes, and in a warm grader process
    (batch's: its fork server running); off is bench/inprocess.py, a baseline, never a grading mode
-3. `check` on the unzipped handout bundle (the student's self-check), wall time
+3. `check` on the unzipped handout bundle (the student's self-check, at a terminal), wall time
 4. batch throughput on a generated class with --jobs 2, submissions per minute; beside it, the same
    class graded with isolation off in one warm process (what the checks alone cost)
 5. what a fresh interpreter pays for each import, alone (what `check` and run_autograder cannot skip)
@@ -214,14 +214,35 @@ def bench_check(homework, repeat, work: Path):
         archive.extractall(folder)
     for name in homework.files:
         shutil.copy(homework.solution / name, folder / name)
-    subprocess.run([sys.executable, "-m", "autograder", "check"], cwd=folder, capture_output=True, env=ENV)  # a first run writes bytecode
+    at_terminal(folder)  # a first run writes bytecode
     walls = []
     for _ in range(repeat):
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "autograder", "check"], cwd=folder, capture_output=True, env=ENV)
+        code, output = at_terminal(folder)
         walls.append(time.perf_counter() - started)
-        assert done.returncode == 0, done.stdout[-2000:]
+        assert code == 0, output[-2000:]
     return median(walls)
+
+
+def at_terminal(folder: Path) -> tuple:
+    """`check` as a student runs it: its output on a terminal (a pseudo-terminal read here), so the
+    progress bar and the coloured table are drawn as they would be. (exit code, what it showed)"""
+    import pty
+    main_fd, sub_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "autograder", "check"], cwd=folder, env=ENV,
+                            stdin=subprocess.DEVNULL, stdout=sub_fd, stderr=sub_fd)
+    os.close(sub_fd)
+    shown = bytearray()
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # the terminal closed: the command ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main_fd)
+    return proc.wait(), shown.decode(errors="replace")
 
 
 def bench_batch(homework, size, work: Path):
