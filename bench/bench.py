@@ -393,7 +393,7 @@ def main() -> int:
             why=f"one grading exchanges {requests + callbacks} round trips with its worker ({requests} calls, "
                 f"{callbacks} callbacks of the lent networks, one per attack step): "
                 f"{1000 * (warm_iso - warm_base) / (requests + callbacks):.2f} ms each, the difference")
-        print("3. check on the unzipped handout bundle (visible tests)")
+        print("3. check on the unzipped handout bundle (visible tests), at a terminal")
         row("wall time", bench_check(homework, args.repeat, work), "s", TARGETS["check"],
             why=f"a fresh interpreter's start and imports alone take {sum(costs.values()):.2f} s (section 5)")
         per_minute, batch_wall = bench_batch(homework, args.class_size, work)
