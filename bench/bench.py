@@ -45,7 +45,7 @@ from autograder.engine.grading.grade import run_suite, shared_sandbox  # noqa: E
 from autograder.engine.homework import Homework  # noqa: E402
 from autograder.engine.sandbox.limits import descendants  # noqa: E402
 
-ANCHOR = PROJECT.parent / "shared" / "anchors" / "inprocess-gradescope"
+ANCHOR = Path(os.environ.get("AUTOGRADER_ANCHOR") or PROJECT.parent / "shared" / "anchors" / "inprocess-gradescope")
 TARGETS = {"anchor_ratio": 2.0, "pss_mb": 100.0, "warm_ratio": 1.3, "check": 0.5, "per_minute": 600.0}
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 ENV["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{ENV.get('PATH', '')}"  # python3: this one
@@ -112,12 +112,12 @@ def run_autograder(root: Path, sample_memory: bool = False) -> tuple:
     return wall, (sampler.peak_kb / 1024 if sampler else 0.0), score
 
 
-def anchor_root(submission: Path, work: Path) -> Path:
+def anchor_root(submission: Path, work: Path, anchor: Path = ANCHOR) -> Path:
     """The anchor laid out as its README says: source/ (its files), submission/, results/."""
     root = work / "anchor"
     for name in ("submission", "results"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    shutil.copytree(ANCHOR, root / "source")
+    shutil.copytree(anchor, root / "source")
     for path in [root / "source", *(root / "source").rglob("*")]:
         path.chmod(path.stat().st_mode | 0o200)  # the anchor is read-only; its copy writes bytecode
     for name in ("network.py", "attack.py"):
@@ -136,13 +136,13 @@ def run_anchor(root: Path) -> tuple:
     return wall, sum(t.get("score", 0) for t in json.loads(results.read_text())["tests"])
 
 
-def bench_end_to_end(homework, repeat, work: Path):
+def bench_end_to_end(homework, repeat, work: Path, anchor_source: Path = ANCHOR):
     """Ours and the anchor in turn (A B A B ...), the ratio taken pair by pair, so drift hits both."""
     root = work / "root"
     simulate.unpack(build_autograder_zip(homework, work / "dist"), root)
     simulate.setup(root)
     simulate.run(root, homework.solution)  # the submission in place, the file cache warm
-    anchor = anchor_root(homework.solution, work)
+    anchor = anchor_root(homework.solution, work, anchor_source)
     run_anchor(anchor)
     ours, theirs = [], []
     for _ in range(repeat):
@@ -361,14 +361,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--class-size", type=int, default=100)
+    parser.add_argument("--anchor", type=Path, default=ANCHOR,
+                        help="the in-process grader to compare with (default: $AUTOGRADER_ANCHOR, else "
+                             "../shared/anchors/inprocess-gradescope beside the project)")
     args = parser.parse_args()
+    if not (args.anchor / "run_autograder").is_file():
+        parser.error(f"no in-process anchor at {args.anchor} (a folder holding run_autograder): give --anchor PATH")
     homework = Homework.load(PROJECT / "autograder" / "hw2")
     work = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} cores, Python "
           f"{sys.version.split()[0]}, medians of {args.repeat} (isolation: "
           f"{'user switch' if os.geteuid() == 0 else 'no user switch (not root)'})")
     try:
-        ours, anchor, ratio, pss, failing = bench_end_to_end(homework, args.repeat, work)
+        ours, anchor, ratio, pss, failing = bench_end_to_end(homework, args.repeat, work, args.anchor)
         cold_iso, cold_base, cold_ratio, warm_iso, warm_base, warm_ratio = bench_in_process(homework, args.repeat, work)
         costs = import_costs(args.repeat)
         frameworks = sum(v for k, v in costs.items() if k.startswith(("pytest", "pydantic")))
