@@ -132,7 +132,11 @@ def encode(value, frames: list, depth: int = 0):
         return {"__other__": type_name(value), "repr": "<nested too deeply>"}
     t = type(value)
     if t is np.ndarray and value.dtype.kind in SIMPLE_KINDS and value.dtype.fields is None:
-        frames.append(value.tobytes())  # (tobytes is C order whatever the layout)
+        try:
+            data = value.tobytes()  # (tobytes is C order whatever the layout)
+        except BaseException:  # noqa: BLE001 - e.g. out of memory: the type's name only, as below
+            return {"__other__": type_name(value), "repr": safe_repr(value)}
+        frames.append(data)
         return {"dtype": value.dtype.str, "shape": list(value.shape), "__nd__": len(frames) - 1}
     if value is None or t is bool or t is str:
         return value
