@@ -643,3 +643,20 @@ def test_channel_and_control_speak_the_same_frames():
     control.send(a, {"op": "status", "pid": 7})
     assert control.receive(b) == ({"op": "status", "pid": 7}, [])
     a.close(), b.close()
+
+
+def test_many_frames_across_read_ahead_boundaries_arrive_whole(pair):
+    """Frames cut anywhere by the reads (some sliced from what was read ahead, some read on their
+    own, a large one straight into its buffer) all arrive whole and in order."""
+    import threading
+    sender, receiver = pair
+    rng = np.random.default_rng(7)
+    value = [rng.normal(size=n) for n in (1, 3000, 7, 9000, 0, 20_000, 5, 200_000, 3, 4096, 8191)] * 3
+    frames: list = []
+    message = {"value": encode(value, frames)}
+    thread = threading.Thread(target=sender.send_raw, args=(message, frames))
+    thread.start()
+    raw, got = receiver.receive_raw()
+    thread.join()
+    back = decode(raw["value"], got)
+    assert len(back) == len(value) and all(np.array_equal(a, b) and a.shape == b.shape for a, b in zip(back, value))
