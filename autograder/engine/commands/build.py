@@ -54,24 +54,19 @@ def handout_files(homework) -> dict:
     return {name: strip_solution((homework.solution / name).read_text(), name) for name in homework.files}
 
 
-def handout_drift(homework) -> list:
-    """Files of the committed handout that differ from what the solution generates."""
-    drift = []
-    for name, text in handout_files(homework).items():
-        path = homework.handout / name
-        if not path.exists() or path.read_text() != text:
-            drift.append(name)
-    return drift
+def handout_drift(homework, files: dict | None = None) -> list:
+    """Files of the committed handout that differ from what the solution generates (`files`)."""
+    files = handout_files(homework) if files is None else files
+    return [name for name, text in files.items()
+            if not (homework.handout / name).exists() or (homework.handout / name).read_text() != text]
 
 
 def write_handout(homework) -> list:
-    written = []
-    for name, text in handout_files(homework).items():
-        path = homework.handout / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
-        written.append(path)
-    return written
+    """The handout's files generated anew; only those that changed are written."""
+    files = handout_files(homework)
+    for name in handout_drift(homework, files):
+        (homework.handout / name).write_text(files[name])
+    return [homework.handout / name for name in files]
 
 
 def _add_tree(archive: zipfile.ZipFile, folder: Path, arcroot: str, skip=()) -> None:
