@@ -50,7 +50,7 @@ class SubmissionFixtures:
         self.prepared = None
 
     def start_sandbox(self) -> None:
-        """The fork server, started as early as possible: its NumPy import overlaps pytest's work."""
+        """The sandbox and its fork server (the one a command started early, if any: launch.take)."""
         if self.sandbox is None and self.student_class.needs_sandbox:
             self.sandbox = Sandbox(self.limits)
 

@@ -385,21 +385,12 @@ class Channel:
         total = header_len
         header = self._read_exact(header_len)
         frames = []
-        ahead = self._ahead
         for _ in range(count - 1):
-            if len(ahead) >= LARGE.size:  # (the usual case: the whole message came in one read)
-                size = LARGE.unpack_from(ahead)[0]
-                del ahead[:LARGE.size]
-            else:
-                size = read_length(self._read_exact, LARGE)
+            size = read_length(self._read_exact, LARGE)
             total += size
             if total > self.max_bytes:
                 raise ChannelError(f"message larger than {self.max_bytes} bytes")
-            if len(ahead) >= size:
-                frames.append(ahead[:size])
-                del ahead[:size]
-            else:
-                frames.append(self._read_exact(size))
+            frames.append(self._read_exact(size))
         self._wait_budget()  # a reply that arrived too late is not parsed at all
         prescan_header(header)
         try:

@@ -194,14 +194,7 @@ def main(control_fd: int) -> None:
     statuses: dict = {}
 
     def reap(*_):
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            statuses[pid] = status
+        limits.reap_children(statuses)
 
     signal.signal(signal.SIGCHLD, reap)
     control = socket.socket(fileno=control_fd)

@@ -72,11 +72,11 @@ class Forked:
             pass
 
     def wait(self):
-        while self.poll() is None:
+        if self.returncode is None:
             try:
-                os.waitpid(self.pid, 0)
-            except ChildProcessError:
-                pass
+                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            except ChildProcessError:  # reaped elsewhere
+                self.returncode = -9
         return self.returncode
 
 

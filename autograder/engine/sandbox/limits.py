@@ -186,7 +186,7 @@ def kill_tree(root: int, include_root: bool = True, rounds: int = 20) -> None:
             found.add(root)
         found.discard(me)
         return found
-    _stop_then_kill(targets, rounds)
+    _stop_then_kill(lambda: targets(True), rounds, confirm=lambda: targets(False))
 
 
 def kill_user(uid: int, rounds: int = 20) -> None:
@@ -195,16 +195,16 @@ def kill_user(uid: int, rounds: int = 20) -> None:
     subreaper's. Never root's or our own processes."""
     if uid in (0, os.getuid(), os.geteuid()):
         return
-    _stop_then_kill(lambda quick: [pid for pid, (_, owner) in _proc_table().items() if owner == uid], rounds)
+    _stop_then_kill(lambda: [pid for pid, (_, owner) in _proc_table().items() if owner == uid], rounds)
 
 
-def _stop_then_kill(targets, rounds: int) -> None:
+def _stop_then_kill(targets, rounds: int, confirm=None) -> None:
     """SIGSTOP then SIGKILL whatever targets() finds, again until it finds nothing: stopping first
     keeps a fork loop from outrunning us, and a process may fork between our look and our kill.
-    targets(quick) may look quickly; "nothing left" is always confirmed by targets(False)."""
+    Where targets() looks quickly and may miss a process, confirm() has the last word on "none left"."""
     for attempt in range(rounds):
-        _reap()  # our children killed last round: reaped, so they are gone from /proc, not found again
-        found = targets(True) or targets(False)
+        reap_children()  # our children killed last round: reaped, so they are gone from /proc, not found again
+        found = targets() or (confirm() if confirm else [])
         if not found:
             return
         for sig in (signal.SIGSTOP, signal.SIGKILL):
@@ -213,15 +213,18 @@ def _stop_then_kill(targets, rounds: int) -> None:
                     os.kill(pid, sig)
                 except (ProcessLookupError, PermissionError):
                     pass
-        _reap()
+        reap_children()
         time.sleep(min(0.005, 0.0005 * 2 ** attempt))  # a killed process is gone within a millisecond or so
 
 
-def _reap() -> None:
+def reap_children(into: dict | None = None) -> None:
+    """Reap every child that has ended, without waiting; `into` gets pid -> wait status."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        if into is not None:
+            into[pid] = status

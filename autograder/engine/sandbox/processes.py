@@ -126,8 +126,7 @@ class Sandbox:
         finally:
             theirs.close()
             os.close(out_w)
-        return {"number": number, "control": self.control, "ours": ours, "out_r": out_r, "scratch": scratch,
-                "files": dict(files)}
+        return {"number": number, "control": self.control, "ours": ours, "out_r": out_r, "scratch": scratch}
 
     def spawn_end(self, pending: dict) -> "WorkerProcess":
         """The worker spawn_begin asked for (a new one if the fork server was restarted meanwhile)."""

@@ -126,16 +126,14 @@ class Server:
         that raises, reported as then_error), then the `assign` attributes, whatever happened."""
         for i, call in enumerate(request.get("then") or []):
             try:
-                args = decode(call["args"], self.frames, self._resolve)
-                kwargs = decode(call["kwargs"], self.frames, self._resolve)
+                args, kwargs = self._args(call)
                 getattr(obj, str(call["method"]))(*args, **kwargs)
             except BaseException as exc:  # noqa: BLE001 - reported for the grader to judge
                 reply["then_error"] = {"index": i, "error": self._error(exc)}
                 break
         if "assign" in request:
             try:
-                for name, value in decode(request["assign"], self.frames, self._resolve).items():
-                    setattr(obj, str(name), value)
+                self._assign(obj, request["assign"])
             except BaseException as exc:  # noqa: BLE001 - the student's __setattr__ may raise anything
                 if "then_error" not in reply:
                     reply["then_error"] = {"index": len(request.get("then") or []), "error": self._error(exc)}
@@ -144,10 +142,12 @@ class Server:
         target = self._target(request["target"])
         return {"ok": True, "value": encode({str(n): getattr(target, str(n)) for n in request["names"]}, frames)}
 
-    def op_setattrs(self, request: dict, frames: list) -> dict:
-        target = self._target(request["target"])
-        for name, value in decode(request["value"], self.frames, self._resolve).items():
+    def _assign(self, target, encoded) -> None:
+        for name, value in decode(encoded, self.frames, self._resolve).items():
             setattr(target, str(name), value)
+
+    def op_setattrs(self, request: dict, frames: list) -> dict:
+        self._assign(self._target(request["target"]), request["value"])
         return {"ok": True, "value": None}
 
     def op_batch(self, request: dict, frames: list) -> dict:
