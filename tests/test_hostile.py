@@ -46,14 +46,17 @@ def outputs(results, stage) -> str:
 
 
 @pytest.fixture
-def shared_dir():
-    """A folder the sandbox user can write to (pytest's tmp_path is root's alone; as root, outside
-    /tmp, which each worker has a private one of)."""
+def shared_dir(monkeypatch):
+    """A folder the sandbox user can write to, shared with every worker through the test switch
+    (launch.SHARE_ENV: bound into the built world, or writable under Landlock), so a test can watch
+    student code from outside."""
     import shutil
     import tempfile
-    parent = "/run" if os.geteuid() == 0 and os.access("/run", os.W_OK) else None
+    from autograder.engine.sandbox.launch import SHARE_ENV
+    parent = "/run" if os.geteuid() == 0 and os.access("/run", os.W_OK) else None  # (a worker's /tmp is its own)
     folder = tempfile.mkdtemp(prefix="hostile-", dir=parent)
     os.chmod(folder, 0o777)
+    monkeypatch.setenv(SHARE_ENV, folder)
     yield __import__("pathlib").Path(folder)
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -113,8 +113,19 @@ def test_the_engine_refuses_and_records_setting_what_was_not_lent_as_settable(tm
 
 PROBE = '''
 import json, os, sys
+def _initial_stack():
+    """The environment strings a process was started with, read from its own memory (as an attack would)."""
+    try:
+        fields = open("/proc/self/stat").read().rsplit(")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end (fields 50 and 51)
+        import ctypes  # its own memory, read directly: no /proc/self/mem needed
+        return ctypes.string_at(start, end - start).decode(errors="replace")
+    except (OSError, ValueError, IndexError) as exc:
+        return "unreadable: " + type(exc).__name__
 print("FACTS" + json.dumps({
     "env": sorted(os.environ), "fds": sorted(int(f) for f in os.listdir("/proc/self/fd")),
+    "stack_env": sorted(v.split("=")[0] for v in _initial_stack().split("\\0") if "=" in v),
+    "mark_in_memory": "only-the-grader-has-this" in _initial_stack(),
     "cwd_is_scratch": os.getcwd() == os.path.dirname(os.path.abspath(__file__)), "argv": sys.argv,
     "path": [p.replace(os.path.dirname(os.path.abspath(__file__)), "SCRATCH") for p in sys.path],
     "loaded": sorted(m for m in sys.modules if m.split(".")[0] in ("pytest", "_pytest", "pydantic", "rich")
@@ -132,15 +143,16 @@ def _facts(output: str) -> dict:
     found = re.search(r"FACTS(\{.*?\})\n", output + "\n")
     assert found, output[-2000:]
     facts = json.loads(found.group(1))  # the numbers of open files may differ; how many may not
-    facts["path"] = [re.sub(r"/proc/self/fd/\d+", "/proc/self/fd/N", p) for p in facts["path"]]
     facts["fds"] = len(facts["fds"])
     return facts
 
 
-def test_a_worker_forked_from_the_grader_template_sees_what_one_from_python_I_sees(tmp_path):
-    """`grade` forks its fork server from the grader's own process (launch.fork_template); the
-    batch's graders start `python -I`. A student's code must see the same world in both: no
-    grader environment, no open file but its own, no grader module of tests, results or output."""
+def test_a_worker_holds_nothing_of_the_grader(tmp_path, monkeypatch):
+    """The fork server is a fresh interpreter with a cleared environment (never a fork of the
+    grader, whose environment strings would stay on a child's initial stack): a student's code finds
+    no grader variable in os.environ nor in its own memory, no open file but its own, no grader
+    module of tests, results or output; and `grade` (fork server started early) and a run_suite in
+    this process see the same world."""
     import json
     import subprocess
     import sys
@@ -152,15 +164,32 @@ def test_a_worker_forked_from_the_grader_template_sees_what_one_from_python_I_se
     (submission / "network.py").write_text(PROBE)
     (submission / "attack.py").write_text((PROJECT / "solution" / "attack.py").read_text())
     results = tmp_path / "results.json"
-    env = dict(os.environ, AUTOGRADER_SECRET_MARK="only-the-grader-has-this")
+    # Landlock left off: the probe must be able to read its own memory for the test to mean anything
+    from autograder.engine.sandbox.launch import REFUSE_ENV
+    env = dict(os.environ, AUTOGRADER_SECRET_MARK="only-the-grader-has-this", **{REFUSE_ENV: "landlock"})
     subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results),
                     "--quiet"], cwd=PROJECT, env=env, check=True, capture_output=True, timeout=300)
-    forked = _facts(json.loads(results.read_text())["output"])
+    early = _facts(json.loads(results.read_text())["output"])
+    monkeypatch.setenv(REFUSE_ENV, "landlock")
     started = _facts(run_suite(Homework.load(PROJECT / "autograder" / "hw2"), str(submission)).output)
-    assert forked == started
-    assert "AUTOGRADER_SECRET_MARK" not in forked["env"] and "AUTOGRADER_RESULTS" not in forked["env"]
-    assert forked["loaded"] == [] and forked["cwd_is_scratch"] and forked["blas_threads"] == "1" and forked["gc"]
-    assert forked["fds"] <= 8
+    assert early == started
+    assert "AUTOGRADER_SECRET_MARK" not in early["env"] and "AUTOGRADER_RESULTS" not in early["env"]
+    assert "PATH" in early["stack_env"], early["stack_env"]  # it could read its stack: nothing of ours there
+    assert not early["mark_in_memory"] and "AUTOGRADER_SECRET_MARK" not in early["stack_env"]
+    assert set(early["stack_env"]) <= {"PATH", "PWD", "LANG", "LC_ALL", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
+                                       "MKL_NUM_THREADS"}, early["stack_env"]
+    assert early["loaded"] == [] and early["cwd_is_scratch"] and early["blas_threads"] == "1" and early["gc"]
+    assert early["fds"] <= 5  # 0, 1, 2, its channel (and the listing's own)
+
+
+def _fork_server_only(pids) -> list:
+    """Processes among pids other than the fork server itself (in the built world, bubblewrap's child)."""
+    def cmdline(pid):
+        try:
+            return open(f"/proc/{pid}/cmdline", "rb").read()
+        except OSError:
+            return b""
+    return [p for p in pids if b"forkserver" not in cmdline(p)]
 
 
 def _solution_files():
@@ -176,7 +205,7 @@ def test_a_worker_asked_for_ahead_and_never_used_is_stopped_at_close():
         assert student.pending is not None and student.worker is None
         student.close()
         assert student.pending is None and student.worker is None
-        assert descendants(sandbox.zygote.pid) == []  # the worker it forked is gone
+        assert _fork_server_only(descendants(sandbox.zygote.pid)) == []  # the worker it forked is gone
     finally:
         sandbox.shutdown()
 

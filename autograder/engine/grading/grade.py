@@ -53,6 +53,8 @@ class SubmissionFixtures:
         """The sandbox and its fork server (the one a command started early, if any: launch.take)."""
         if self.sandbox is None and self.student_class.needs_sandbox:
             self.sandbox = Sandbox(self.limits)
+        elif self.sandbox is not None:
+            self.sandbox.begin()  # a batch's shared sandbox: this submission's account of what held
 
     def pytest_sessionstart(self, session):
         self.prepare_student()  # (run_suite has done it already; pytest's own way in does it here)
@@ -146,7 +148,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     warnings = sandbox.isolation_warnings if sandbox else []
     if warnings:  # a network not cut, secrets readable: where the student and staff read it
         results.output = "\n\n".join(filter(None, [results.output, *warnings]))
-    if sandbox and sandbox.missing:
+    if sandbox and not sandbox.built:
         log("isolation: " + sandbox.isolation)
     for line in warnings:
         log(line)

@@ -1,20 +1,28 @@
-"""A fork server: imports NumPy once, then forks one sandboxed worker per request.
+"""A fork server: a fresh interpreter that imports NumPy once, then forks one confined worker per request.
 
-Started by the grader as a fresh interpreter (``python -I``) holding nothing
-of the grader's: no tests, no reference solution, no expected values. Each
-worker it forks gets its own session, rlimits, scratch folder and (as root)
-the unprivileged sandbox user before any student code runs; forking instead
-of starting Python again saves the NumPy import on every worker. As root,
-each worker also gets its own namespaces (isolation.py), a PID namespace
-among them: the forked child unshares and forks the worker as that
-namespace's init, so killing the worker kills all it started. The zygote is
-a child subreaper, so where that is refused a double-forked daemon stays
-findable.
+The grader starts it (launch.py) as a new ``python -I -S`` with a cleared
+environment, /dev/null for its streams and one inherited descriptor, its
+control socket: as root where namespaces are allowed, inside the root that
+world.py builds with bubblewrap; elsewhere as a plain process. Nothing of the
+grader is in its memory, its environment or its descriptors, so nothing of it
+is in a worker's either (a forked worker shares its parent's memory).
 
-Control messages (length-prefixed JSON, see control.py; file descriptors
-passed alongside with SCM_RIGHTS):
-    {"op": "spawn", "scratch", "limits", "uid", "gid", "secrets", "refuse"} + [channel, output] fds
-        -> {"pid", "isolation": {"mount", "ipc", "pid", "net": bool, "exposed": [...], ...}}
+Each worker, before any student code runs, in this order (each step needs the
+powers the later ones give up; every step but the layers a kernel lacks fails
+closed, killing the worker):
+
+1. every descriptor but its channel, output pipe and report pipe closed;
+2. in the built world, its own namespaces and scratch (world.enter), then a
+   fork: the worker is its PID namespace's init, with its own /proc;
+3. its own session, the highest OOM score, no new privileges, rlimits;
+4. the switch to the grading's unprivileged account (as root);
+5. Landlock and seccomp (confine.py), as late as possible: the steps above
+   need the system calls the filter takes away;
+6. a report of what held, then the environment and the student's files.
+
+Control messages (length-prefixed JSON, see control.py; descriptors passed with SCM_RIGHTS):
+    {"op": "spawn", "name", "files", "limits", "uid", "gid", "secrets", "refuse"} + [channel, output]
+        -> {"pid", "isolation": {"world", "seccomp", "landlock", "exposed", ...}}
     {"op": "status", "pid"} -> {"status": waitpid status or None}
     {"op": "kill", "pid"} -> {}    the worker and all its descendants
 """
@@ -27,134 +35,131 @@ import signal
 import socket
 import sys
 
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "secrets", "hashlib", "math", "statistics", "random", "collections", "itertools", "functools", "copy",
-           "typing", "dataclasses", "traceback", "linecache", "warnings", "abc", "enum",
-           "inspect", "unittest", "textwrap", "time", "json")
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "secrets", "hashlib", "math", "statistics", "random",
+           "collections", "itertools", "functools", "copy", "typing", "dataclasses", "traceback",
+           "linecache", "warnings", "abc", "enum", "inspect", "unittest", "textwrap", "time", "json", "types")
+WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+_world = {"built": False, "stage": "", "readable": [], "confinement": None}
 
 
 def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
-    """Runs in the forked child; never returns. As root with a PID namespace, it forks the worker
-    (the namespace's init) and exits at once, after telling the zygote the worker's pid."""
+    """Runs in the forked child; never returns. In the built world it forks the worker (its PID
+    namespace's init) and exits at once, after telling the fork server the worker's pid."""
+    from autograder.engine.sandbox import isolation, limits, world, worker
+    state: dict = {"world": _world["built"]}
     try:
-        from autograder.engine.sandbox import isolation, limits, worker
-
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
-        sys.path[:] = [p for p in sys.path if p and not p.startswith(request["grader_root"])]
-        path_fds = _open_import_paths()
-        keep = {0, 1, 2, sock_fd, report_fd, *path_fds.values()}
-        for fd in _open_fds():
-            if fd not in keep:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        scratch = request["scratch"]
-        needed = [scratch, *_import_dirs()]
-        state: dict = {}
-        if os.geteuid() == 0:
-            state = isolation.enter_namespaces(request.get("refuse", ()))
-            if state["mount"]:
-                state["unmasked"] = isolation.mask(request.get("secrets", ()), needed)
-            if state["pid"]:
-                worker_pid = os.fork()
-                if worker_pid != 0:  # the worker, below, is the namespace's init; the zygote adopts it
-                    _report(report_fd, {"pid": worker_pid})
-                    os._exit(0)
-                if not (state["mount"] and isolation.own_proc()):
-                    state["proc"] = False  # its /proc would still show the machine's processes
-        os.setsid()
-        if not state.get("pid"):
+        _close_all_but({0, 1, 2, sock_fd, report_fd})
+        uid, gid, name = request.get("uid"), request.get("gid"), os.path.basename(str(request["name"]))
+        if _world["built"]:
+            world.enter(name, request["files"], uid, gid)
+            worker_pid = os.fork()
+            if worker_pid != 0:  # the worker, below, is the namespace's init; the fork server adopts it
+                _report(report_fd, {"pid": worker_pid})
+                os._exit(0)
+            world.own_proc()
+            scratch = world.WORK
+        else:
+            scratch = os.path.join(_world["stage"], name)
             _report(report_fd, {"pid": os.getpid()})
-        os.chdir(scratch)
+        os.setsid()
         limits.first_to_go()
-        limits.no_new_privileges()
+        if not limits.no_new_privileges() and sys.platform.startswith("linux"):
+            raise OSError("PR_SET_NO_NEW_PRIVS refused")
         limits.apply_rlimits(request["limits"])
-        if request.get("uid") is not None:
-            limits.drop_privileges(request["uid"], request["gid"])
-            _reach_import_paths(path_fds)
-            state["exposed"] = isolation.exposed(request.get("secrets", ()),
-                                                 [os.path.realpath(p) for p in needed])
+        held = _hold_import_paths() if not _world["built"] and uid is not None else {}
+        if uid is not None:
+            limits.drop_privileges(uid, gid)
+        readable = _reach_import_paths(held) if held else []
+        os.chdir(scratch)  # (the account's own: the fork server may not enter it)
+        if _world["built"]:  # its scratch is a tmpfs of fixed size
+            state.update(_world["confinement"].apply(world.readable_inside(), [scratch, *_world["writable"]],
+                                                     refuse=request.get("refuse", ())))
+        else:  # nothing bounds what is made in its scratch: it may write its own files, make none
+            state.update(_world["confinement"].apply(_world["readable"] + readable, _world["writable"],
+                                                     write_existing=[scratch], refuse=request.get("refuse", ())))
+            if held and not isinstance(state.get("landlock"), int):
+                state["held"] = sorted(held)  # reached through descriptors, and Landlock does not bound them
+        if not _world["built"] and request.get("secrets"):
+            state["exposed"] = isolation.exposed(request["secrets"])
+    except BaseException as exc:  # noqa: BLE001 - a worker is confined in full or not run at all
+        _report(report_fd, {"error": f"{type(exc).__name__}: {exc}"[:500], "isolation": state})
+        os._exit(1)
+    try:
         _report(report_fd, {"isolation": state})
         os.close(report_fd)
         os.environ.clear()
-        os.environ.update({"HOME": scratch, "TMPDIR": scratch, "PATH": "/usr/bin:/bin",
-                           "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
-        for name in [m for m in sys.modules if m == "autograder" or m.startswith("autograder.")]:
-            if name not in ("autograder.engine.sandbox.worker", "autograder.engine.sandbox.channel"):
-                sys.modules.pop(name, None)
-        # an editable install's finder maps "autograder" to the grader's folder: no student import may use it
-        sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in getattr(f, "__module__", "")]
+        os.environ.update({**WORKER_ENV, "HOME": scratch, "TMPDIR": scratch})
         sys.argv = ["student"]
-        sock = socket.socket(fileno=sock_fd)
-        worker.serve(sock, scratch)
+        sys.path[:] = [p for p in sys.path if p not in _world["private_path"]]
+        worker.serve(socket.socket(fileno=sock_fd), scratch)
     except BaseException:  # noqa: BLE001
         pass
     finally:
         os._exit(0)
 
 
+def _hold_import_paths() -> dict:
+    """Outside the built world, before the account switch: a descriptor on every import path, for
+    those the account cannot reach itself (an interpreter under /root, say)."""
+    held = {}
+    for path in sys.path:
+        if path and path not in held and os.path.isdir(path):
+            try:
+                held[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                pass
+    return held
+
+
+def _reach_import_paths(held: dict) -> list:
+    """After the switch: import paths the account cannot enter are reached through /proc/self/fd
+    (their files stay read-only, and Landlock keeps a walk up from them to what it allows); the
+    other descriptors are closed. Returns them as /proc/self/fd paths, for Landlock's read-only list."""
+    moved = {}
+    for path, fd in held.items():
+        if os.access(path, os.R_OK | os.X_OK):
+            os.close(fd)
+        else:
+            moved[path] = f"/proc/self/fd/{fd}"
+    if moved:
+        sys.path[:] = [moved.get(p, p) for p in sys.path]
+        for module in list(sys.modules.values()):
+            paths = getattr(module, "__path__", None)
+            if isinstance(paths, list):
+                for i, entry in enumerate(paths):
+                    for old, new in moved.items():
+                        if isinstance(entry, str) and (entry == old or entry.startswith(old + os.sep)):
+                            paths[i] = new + entry[len(old):]
+                            break
+        sys.path_importer_cache.clear()
+    return sorted(moved.values())  # (Landlock opens its rules as this account: by the descriptors too)
+
+
+def _close_all_but(keep: set) -> None:
+    """Close every descriptor but `keep`: none of the fork server's may reach student code."""
+    highest = os.sysconf("SC_OPEN_MAX")
+    previous = -1
+    for fd in sorted(keep) + [highest]:
+        if fd > previous + 1:
+            os.closerange(previous + 1, fd)
+        previous = fd
+
+
 def _report(fd: int, message: dict) -> None:
-    """One JSON line to the zygote (a pipe write this small is atomic)."""
+    """One JSON line to the fork server (a pipe write this small is atomic)."""
     import json
     os.write(fd, (json.dumps(message) + "\n").encode())
 
 
-def _import_dirs() -> list:
-    """Folders the worker must still read after the masks: import paths and NumPy's own."""
-    dirs = [p for p in sys.path if p and os.path.isdir(p)]
-    numpy = sys.modules.get("numpy")
-    if numpy is not None and getattr(numpy, "__file__", None):
-        dirs.append(os.path.dirname(os.path.dirname(numpy.__file__)))
-    return dirs
-
-
-def _open_fds() -> list:
-    for folder in ("/proc/self/fd", "/dev/fd"):
-        try:
-            return [int(fd) for fd in os.listdir(folder)]
-        except OSError:
-            continue
-    return list(range(3, 1024))
-
-
-def _open_import_paths() -> dict:
-    """Directory fds for every import path, opened while we may still read them."""
-    fds = {}
-    for path in sys.path:
-        if path and os.path.isdir(path) and path not in fds:
-            try:
-                fds[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-            except OSError:
-                pass
-    return fds
-
-
-def _reach_import_paths(fds: dict) -> None:
-    """After the user switch, reach import paths whose parents the sandbox user may not
-    search (an interpreter under /root, say) through /proc/self/fd: the files stay
-    read-only and nothing else of the parents is exposed."""
-    moved = {p: f"/proc/self/fd/{fd}" for p, fd in fds.items() if not os.access(p, os.R_OK | os.X_OK)}
-    if not moved:
-        return
-    sys.path[:] = [moved.get(p, p) for p in sys.path]
-    for module in list(sys.modules.values()):
-        paths = getattr(module, "__path__", None)
-        if isinstance(paths, list):
-            for i, entry in enumerate(paths):
-                for old, new in moved.items():
-                    if isinstance(entry, str) and (entry == old or entry.startswith(old + os.sep)):
-                        paths[i] = new + entry[len(old):]
-                        break
-    sys.path_importer_cache.clear()
-
-
 def _spawned(report_fd: int, pid: int) -> dict:
     """Read the child's reports until it closes the pipe (before any student code runs): the
-    worker's pid (another than the child's with a PID namespace) and what isolated it."""
+    worker's pid (another than the child's in the built world) and what confined it."""
     import json
     import select
     data = b""
@@ -173,23 +178,30 @@ def _spawned(report_fd: int, pid: int) -> dict:
     return reply
 
 
-def main(control_fd: int) -> None:
+def main(control_fd: int, built: bool, stage: str, readable: list, writable: list, private_path: list) -> None:
+    """`built`: running inside world.py's root. `stage`: where the workers' copies are (outside the
+    world). `readable`: what a worker may read when the world is not built (Landlock's list).
+    `writable`: beyond its scratch (only the project's tests share a folder, launch.SHARE_ENV).
+    `private_path`: sys.path entries the fork server needs and student code does not get."""
     from autograder.engine.sandbox import control as channel_control
-    from autograder.engine.sandbox import isolation, limits, worker  # noqa: F401 - imported once here, not in every forked child
+    from autograder.engine.sandbox import isolation, limits, world, worker  # noqa: F401 - once here, not per child
 
     for name in PRELOAD:
         try:
             __import__(name)
         except ImportError:
             pass
-    try:  # warm NumPy's lazy imports while the grader's files are still readable
+    try:  # warm NumPy's lazy imports once, here, rather than in every worker
         import numpy as np
         np.random.default_rng(0).normal(size=3)
         repr(np.arange(3.0)); str(np.float64(1.0))
     except Exception:  # noqa: BLE001
         pass
+    from autograder.engine.sandbox.confine import Confinement
+    confinement = Confinement()
+    _world.update(built=built, stage=stage, readable=list(readable), writable=list(writable),
+                  confinement=confinement, private_path=list(private_path))
     gc.freeze()  # what is imported stays out of every collection here and in each forked worker (no copy-on-write)
-    gc.enable()  # (a fork server forked from the grader's template inherits its paused collector)
     limits.become_subreaper()
     statuses: dict = {}
 
@@ -212,8 +224,6 @@ def main(control_fd: int) -> None:
             report_r, report_w = os.pipe()
             pid = os.fork()
             if pid == 0:
-                control.close()
-                os.close(report_r)
                 _child(fds[0], fds[1], request, report_w)
             os.close(report_w)
             reply = _spawned(report_r, pid)
@@ -229,7 +239,3 @@ def main(control_fd: int) -> None:
         channel_control.send(control, reply)
     # the grader is gone: take every worker with us
     limits.kill_tree(os.getpid(), include_root=False)
-
-
-if __name__ == "__main__":
-    main(int(sys.argv[1]))

@@ -1,18 +1,19 @@
-"""Starting the fork server: a process holding NumPy imported once, for every worker to fork from.
+"""Starting the fork server: always a fresh interpreter, in a built world where the kernel allows one.
 
-Two ways, one result. ``start`` runs a clean ``python -I`` that imports NumPy
-itself (about a third of a second of CPU): used whenever the grader may already
-hold test or reference code, e.g. a batch's warm graders. ``fork_template``
-forks the grader itself at the very start of a single grading run, after
-NumPy and the sandbox's modules are imported and before anything of the
-homework is: nothing but public code is in its memory then. The child takes a
-clean environment, /dev/null for its standard streams, only its control
-socket among the open files, "/" as its folder and the search path ``python -I``
-would have, then serves as the fork server; it is ready at once, and the
-grader's start is not slowed by a second interpreter importing NumPy beside it.
+``start`` makes the fork server's staging folder (where the grader puts each
+worker's copy of the submission) and starts ``python -I -S`` with a cleared
+environment, /dev/null for its streams, "/" as its folder and one inherited
+descriptor, its control socket. As root, with bubblewrap and namespaces
+available, it runs inside the root world.py builds; otherwise (not root, a
+container that refuses namespaces, the ``AUTOGRADER_SANDBOX_REFUSE`` test
+switch) as a plain process, and each worker relies on its account, seccomp
+and Landlock (confine.py).
 
-A command that grades one submission calls ``start_early()`` first
-(startup.py); ``Sandbox`` then ``take``s that server instead of starting one.
+Nothing of the grader reaches it: not its memory (no fork of the grader, whose
+environment strings stay on a forked child's initial stack), not its
+environment, not its descriptors. A command that grades one submission calls
+``start_early()`` before its heavy imports (startup.py), so the server's own
+start overlaps them; ``Sandbox`` then ``take``s that server.
 """
 
 from __future__ import annotations
@@ -20,15 +21,45 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
+from dataclasses import dataclass
+from functools import lru_cache
 
-from autograder.engine import paths
-from autograder.engine.sandbox import control
+from autograder.engine.sandbox import control, world
 from autograder.engine.sandbox.limits import become_subreaper
 
 ENV_KEPT = ("PATH", "LANG", "LC_ALL", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# Test and diagnostic switch, read by the grader only (workers never see it): act as if the kernel
+# refused namespaces ("all" or "namespaces"), seccomp or Landlock, to exercise and show the fallbacks.
+REFUSE_ENV = "AUTOGRADER_SANDBOX_REFUSE"
+# For the project's own tests only: a folder shared read-write with every worker (bound into the
+# world at its own path, or added to Landlock's writable list), so a test can watch student code
+# from outside (heartbeats of a daemon, pids). Never set when grading.
+SHARE_ENV = "AUTOGRADER_SANDBOX_TEST_SHARE"
 
-_early: list = []  # at most one (process, control socket, kind) started ahead of its Sandbox
+_early: list = []  # at most one Server started ahead of its Sandbox
+
+
+@dataclass
+class Server:
+    """A running fork server: its process, the grader's end of its control socket, its staging
+    folder, and whether it runs in a built world (else: why not)."""
+    process: subprocess.Popen
+    control: object
+    stage: str
+    kind: int
+    built: bool
+    refusal: str = ""
+
+
+def refused() -> set:
+    """What the test switch says to treat as refused: "namespaces" (also spelled "all", as a container
+    with Docker's default capabilities refuses them all), "seccomp", "landlock"."""
+    names = {n.strip() for n in os.environ.get(REFUSE_ENV, "").split(",") if n.strip()}
+    if names & {"all", "mount", "net", "pid", "ipc"}:
+        names.add("namespaces")
+    return names & {"namespaces", "seccomp", "landlock"}
 
 
 def clean_env() -> dict:
@@ -36,106 +67,96 @@ def clean_env() -> dict:
     return {**{k: v for k, v in os.environ.items() if k in ENV_KEPT}, **ONE_THREAD}
 
 
-def start(kind: int) -> tuple:
-    """A new ``python -I`` fork server: (its process, the grader's end of its control socket)."""
+@lru_cache(maxsize=None)
+def world_refusal() -> str:
+    """Why a built world cannot be had here ("" if it can): not root, no bubblewrap, or the kernel's
+    answer to a trial run (a container without CAP_SYS_ADMIN: "Operation not permitted"). Asked once
+    per process."""
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
+        return "not root" if sys.platform.startswith("linux") else "not Linux"
+    trial = world.trial() if world.bwrap() else None
+    if trial is None:
+        return "bubblewrap not found"
+    try:
+        done = subprocess.run(trial, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, timeout=30, env=clean_env())
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"bubblewrap could not run ({exc})"
+    if done.returncode != 0:
+        said = done.stderr.decode(errors="replace").strip().splitlines()
+        return said[-1][:200] if said else f"bubblewrap exited with {done.returncode}"
+    return ""
+
+
+def _code_tree(stage: str) -> str:
+    """Outside the world: a folder of links to what the fork server imports (the sandbox package,
+    NumPy), so its search path names nothing else of the grader's folder or site-packages."""
+    tree = os.path.join(stage, "code")
+    package = os.path.join(tree, "autograder", "engine")
+    os.makedirs(package)
+    os.symlink(world.sandbox_code(), os.path.join(package, "sandbox"))
+    for name, path in world.site_modules().items():
+        os.symlink(path, os.path.join(tree, name))
+    return tree
+
+
+def start(kind: int = control.KIND) -> Server:
+    """A new fork server (see the module's text)."""
+    stage = tempfile.mkdtemp(prefix="grader-stage-")
+    os.chmod(stage, 0o711)  # each worker's copy inside is its account's alone
     parent, child = control.pair(kind)
-    code = (f"import sys; sys.path.insert(0, {str(paths.PROJECT)!r}); "
-            f"from autograder.engine.sandbox.forkserver import main; main({child.fileno()})")
-    process = subprocess.Popen([sys.executable, "-I", "-c", code], pass_fds=[child.fileno()],
-                               env=clean_env(), cwd="/", stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    refusal = "refused by " + REFUSE_ENV if "namespaces" in refused() else world_refusal()
+    share = [os.environ[SHARE_ENV]] if os.path.isdir(os.environ.get(SHARE_ENV, "")) else []
+    if not refusal:
+        path = world.search_path()
+        code = _main_code(child.fileno(), True, stage, [], share, path[:1], path)
+        argv = world.command(stage, code, clean_env(), share)
+    else:
+        tree = _code_tree(stage)
+        code = _main_code(child.fileno(), False, stage, [tree, *world.readable_outside()], share, [], [tree])
+        argv = [world.interpreter(), "-I", "-S", "-c", code]
+    process = subprocess.Popen(argv, pass_fds=[child.fileno()], env=clean_env(), cwd="/",
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     child.close()
-    return process, parent
+    return Server(process, parent, stage, kind, not refusal, refusal)
 
 
-class Forked:
-    """The forked fork server, as much of Popen as the grader uses: pid, poll, kill, wait."""
-
-    def __init__(self, pid: int):
-        self.pid, self.returncode = pid, None
-
-    def poll(self):
-        if self.returncode is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:  # reaped elsewhere (kill_tree reaps our children)
-                self.returncode = -9
-            else:
-                if pid:
-                    self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def kill(self) -> None:
-        try:
-            os.kill(self.pid, 9)
-        except ProcessLookupError:
-            pass
-
-    def wait(self):
-        if self.returncode is None:
-            try:
-                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
-            except ChildProcessError:  # reaped elsewhere
-                self.returncode = -9
-        return self.returncode
+def _main_code(fd: int, built: bool, stage: str, readable: list, writable: list, private: list,
+               path: list) -> str:
+    return (f"import sys; sys.path[:0] = {path!r}; "
+            f"from autograder.engine.sandbox.forkserver import main; "
+            f"main({fd}, {built!r}, {stage!r}, {readable!r}, {writable!r}, {private!r})")
 
 
-def _isolated_path() -> list:
-    """sys.path as ``python -I`` has it: without the folder the grader started in, nor PYTHONPATH's."""
-    dropped = {os.path.realpath(p) for p in [os.getcwd(), *os.environ.get("PYTHONPATH", "").split(os.pathsep)] if p}
-    return [p for p in sys.path if p and os.path.realpath(p) not in dropped]
-
-
-def fork_template(kind: int) -> tuple:
-    """The grader forked into the fork server (see the module's text): (process, control socket)."""
-    parent, child = control.pair(kind)
-    env, search = clean_env(), [str(paths.PROJECT), *_isolated_path()]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        try:
-            parent.close()
-            keep = child.fileno()
-            null = os.open(os.devnull, os.O_RDWR)
-            for fd in (0, 1, 2):
-                os.dup2(null, fd)
-            os.closerange(3, keep)
-            os.closerange(keep + 1, max(keep + 2, os.sysconf("SC_OPEN_MAX")))
-            os.chdir("/")
-            os.environ.clear()
-            os.environ.update(env)
-            sys.argv[:] = [sys.executable]
-            sys.path[:] = search
-            from autograder.engine.sandbox.forkserver import main
-            main(keep)
-        finally:
-            os._exit(0)
-    child.close()
-    return Forked(pid), parent
-
-
-def template_possible() -> bool:
-    """Forking the grader is used on Linux only: macOS's BLAS (Accelerate) is not safe across fork."""
-    return sys.platform.startswith("linux") and hasattr(os, "fork")
-
-
-def start_early(kind: int = control.KIND, template: bool = False) -> None:
-    """Start the fork server now, for the Sandbox this process makes next (see the module's text).
-    `template`: fork this process (only before any homework code is loaded); else ``python -I``."""
+def start_early(kind: int = control.KIND) -> None:
+    """Start the fork server now, for the Sandbox this process makes next: its interpreter's start
+    and NumPy import overlap the grader's own imports."""
     if not _early and hasattr(os, "fork"):
         become_subreaper()
-        server = fork_template(kind) if template and template_possible() else start(kind)
-        _early.append((*server, kind))
+        _early.append(start(kind))
 
 
-def take(kind: int) -> tuple:
-    """The fork server started early, if it is alive and of this kind; else a new ``python -I`` one."""
+def take(kind: int) -> Server:
+    """The fork server started early, if it is alive and of this kind; else a new one."""
     while _early:
-        process, socket_, early_kind = _early.pop()
-        if early_kind == kind and process.poll() is None:
-            return process, socket_
-        socket_.close()
-        process.kill()
-        process.wait()
+        server = _early.pop()
+        if server.kind == kind and server.process.poll() is None:
+            return server
+        stop(server)
     return start(kind)
+
+
+def stop(server: Server) -> None:
+    """Close its control socket and kill it, at once (nothing of it is worth waiting for)."""
+    import shutil
+    from autograder.engine.sandbox.limits import kill_tree
+    try:
+        server.control.close()
+    except OSError:
+        pass
+    kill_tree(server.process.pid)
+    try:
+        server.process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    shutil.rmtree(server.stage, ignore_errors=True)

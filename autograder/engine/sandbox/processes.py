@@ -38,43 +38,56 @@ class Sandbox:
         self.control_kind = control_kind or control.KIND
         self.limits = limits or Limits()
         self.account, self._account_lock = isolation.claim_account(user)
-        self.refuse = isolation.refused()
-        self.missing: set = set()     # namespaces some worker of this run went without
+        self.refuse = sorted(launch.refused() - {"namespaces"})
+        self.server: launch.Server | None = None
+        self.held: dict = {}          # protection -> what every worker of this run had of it (confine.py)
         self.exposed: set = set()     # secrets some worker could read after the user switch
-        self.zygote = None
-        self.control = None
-        self.scratch_root = tempfile.mkdtemp(prefix="grader-scratch-")
-        os.chmod(self.scratch_root, 0o711)
         become_subreaper()
-        self._start_zygote()  # its NumPy import overlaps with the grader's own start-up
+        self._start_zygote()
+
+    @property
+    def zygote(self):
+        return self.server.process if self.server is not None else None
+
+    @property
+    def control(self):
+        return self.server.control if self.server is not None else None
+
+    @property
+    def scratch_root(self) -> str:
+        return self.server.stage
+
+    @property
+    def built(self) -> bool:
+        """Do workers run in a built world (their own root and namespaces)?"""
+        return self.server is not None and self.server.built
+
+    def _describe(self) -> tuple:
+        return isolation.describe(self.account, os.geteuid() == 0, self.server.built, self.server.refusal,
+                                  self.held, self.exposed)
 
     @property
     def isolation(self) -> str:
-        """One line for results' extra_data: who student code runs as, and in which namespaces."""
-        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[0]
+        """One line for results' extra_data: who student code runs as, and which protections held."""
+        return self._describe()[0]
 
     @property
     def isolation_warnings(self) -> list:
-        """Lines for the results' output: every protection this run went without."""
-        return isolation.describe(self.account, os.geteuid() == 0, self.missing, self.exposed)[1]
+        """Lines for the results' output: every protection this run went without that matters."""
+        return self._describe()[1]
 
-    def _record(self, state) -> bool:
-        """Note what isolated a worker; True if its PID namespace contains everything it starts."""
-        if os.geteuid() != 0:
-            return False
-        if not isinstance(state, dict):
-            self.missing.update(isolation.NAMESPACES)
-            return False
-        self.missing.update(n for n in isolation.NAMESPACES if not state.get(n))
-        if state.get("proc") is False:
-            self.missing.add("pid")
-        if state.get("unmasked"):
-            self.missing.add("mount")
+    def _record(self, state) -> None:
+        """Note what confined a worker: a layer counts as held only if it held for every worker."""
+        state = state if isinstance(state, dict) else {}
+        for layer in ("seccomp", "landlock"):
+            if self.held.get(layer, True) is True:
+                self.held[layer] = state.get(layer, "not reported")
         self.exposed.update(state.get("exposed") or [])
-        return bool(state.get("pid")) and state.get("proc") is not False
 
     def _start_zygote(self) -> None:
-        self.zygote, self.control = launch.take(self.control_kind)
+        if self.server is not None:
+            launch.stop(self.server)
+        self.server = launch.take(self.control_kind)
         self._sent, self._received, self._replies = 0, 0, {}  # the fork server answers in order
 
     def _send(self, request: dict, fds=()) -> int:
@@ -103,18 +116,22 @@ class Sandbox:
         return self.spawn_end(self.spawn_begin(files))
 
     def spawn_begin(self, files: dict) -> dict:
-        """Ask for a worker and return at once: the fork server forks it and builds its namespaces
-        while the grader goes on; spawn_end collects it."""
+        """Ask for a worker and return at once: the fork server forks it and builds its world while
+        the grader goes on; spawn_end collects it. The submission's copy goes to the staging folder:
+        in the built world the worker copies it into its own scratch and never sees the rest."""
+        if self.server is None or self.server.process.poll() is not None:
+            self._start_zygote()
         scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
         for name, source in files.items():
             shutil.copyfile(source, os.path.join(scratch, name))
-        if self.account is not None:
+        if self.account is not None and not self.built:
             for path in [scratch, *(os.path.join(scratch, n) for n in files)]:
                 os.chown(path, self.account.pw_uid, self.account.pw_gid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
-        request = {"op": "spawn", "scratch": scratch, "limits": self.limits.as_dict(),
-                   "grader_root": GRADER_ROOT, "secrets": secrets(), "refuse": self.refuse,
+        request = {"op": "spawn", "name": os.path.basename(scratch), "files": sorted(files),
+                   "limits": self.limits.as_dict(), "refuse": self.refuse,
+                   "secrets": [] if self.built else secrets(),
                    "uid": self.account.pw_uid if self.account else None,
                    "gid": self.account.pw_gid if self.account else None}
         try:
@@ -138,10 +155,14 @@ class Sandbox:
             pending["ours"].close()
             os.close(pending["out_r"])
             raise
-        contained = self._record(reply.get("isolation"))
+        if reply.get("error") or "pid" not in reply:
+            pending["ours"].close()
+            os.close(pending["out_r"])
+            raise RuntimeError(f"the sandbox could not confine a worker: {reply.get('error', 'no reply')}")
+        self._record(reply.get("isolation"))
         worker = WorkerProcess(self, reply["pid"], Channel(pending["ours"]),
                                CappedOutput(pending["out_r"], self.limits.output_bytes), pending["scratch"])
-        worker.contained = contained
+        worker.contained = self.built  # its PID namespace's init: killing it kills all it started
         return worker
 
     def kill(self, pid: int):
@@ -159,13 +180,17 @@ class Sandbox:
             return None
 
     def _sweep(self) -> None:
-        """Where some worker ran without its own PID, IPC or mount namespace, what its per-job account
-        left behind on the machine: processes (found by their owner, however detached), SysV IPC,
-        files in shared temp folders. (Never as a shared or our own account: then it is not ours.)"""
-        if self.account is None or not self.missing & {"pid", "ipc", "mount"}:
+        """Where workers ran outside a built world, what its per-job account left behind on the
+        machine: processes (found by their owner, however detached), SysV IPC, files in shared temp
+        folders. (Never as a shared or our own account: then it is not ours.)"""
+        if self.account is None or self.built:
             return
         kill_user(self.account.pw_uid)
         isolation.sweep(self.account.pw_uid)
+
+    def begin(self) -> None:
+        """A new submission on this sandbox: what held is recorded afresh for it."""
+        self.held, self.exposed = {}, set()
 
     def reset(self) -> None:
         """Between two submissions sharing this fork server: kill everything the last one started."""
@@ -178,17 +203,14 @@ class Sandbox:
     def shutdown(self) -> None:
         """Kill every process the submission started (however detached), then tidy up.
 
-        Descendants are enough where workers have PID namespaces (the zygote and the grader are
-        subreapers, so no orphan escapes them); elsewhere the per-job account's processes go too,
-        since a double-forked daemon is no worker's descendant.
+        Descendants are enough in the built world (workers are PID namespaces' inits, and the fork
+        server and the grader are subreapers, so no orphan escapes them); elsewhere the per-job
+        account's processes go too, since a double-forked daemon is no worker's descendant.
         """
-        if self.control is not None:
-            self.control.close()
-        if self.zygote is not None:  # nothing of it is worth waiting for: killed at once, workers and all
-            kill_tree(self.zygote.pid)
+        if self.server is not None:
+            launch.stop(self.server)
         kill_tree(os.getpid(), include_root=False)
         self._sweep()
-        shutil.rmtree(self.scratch_root, ignore_errors=True)
         if self._account_lock is not None:
             os.close(self._account_lock)
             self._account_lock = None
