@@ -29,15 +29,21 @@ root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the account switch and
 FALLBACK_USERS = "autograder-student-6,autograder-student-7"
 
 
-@pytest.fixture(params=["built", "fallback"])
+CONTAINER = os.environ.get("AUTOGRADER_TEST_CONTAINER") == "1"  # ./dev test-container: capabilities dropped
+
+
+@pytest.fixture(params=[pytest.param("built", marks=pytest.mark.built_world), "fallback"])
 def world(request, monkeypatch):
-    """Grade in the built world (where this machine allows one) or as if namespaces were refused."""
+    """Grade in the built world, or without namespaces: as if refused, or (./dev test-container)
+    really refused, the grader holding only a default Docker container's capabilities."""
     if request.param == "built":
-        if world_refusal():
-            pytest.skip(f"no built world here: {world_refusal()} (the fallback runs instead)")
+        assert not world_refusal(), world_refusal()
         monkeypatch.delenv(REFUSE_ENV, raising=False)
     else:
-        monkeypatch.setenv(REFUSE_ENV, "all")
+        if CONTAINER:
+            monkeypatch.delenv(REFUSE_ENV, raising=False)
+        else:
+            monkeypatch.setenv(REFUSE_ENV, "all")
         monkeypatch.setenv(USERS_ENV, FALLBACK_USERS)
     monkeypatch.delenv(SHARE_ENV, raising=False)
     return request.param
@@ -169,6 +175,7 @@ def test_walking_up_from_every_descriptor_finds_only_the_world(tmp_path, world):
 
 
 @root_only
+@pytest.mark.built_world
 def test_the_built_world_holds_only_what_it_names(tmp_path, monkeypatch):
     """Its root lists the interpreter's and system libraries' folders, the sandbox code, NumPy, a
     scratch; the checkout, /home, /run, /var and the machine's /tmp do not exist there. (Landlock is
@@ -331,3 +338,15 @@ def test_sysv_and_posix_shared_memory_never_outlive_the_run(homework, make_submi
         fh.readline()
         keys = {int(line.split()[0]) for line in fh}
     assert not keys & {key + i for i in range(6)}
+
+
+@pytest.mark.skipif(not CONTAINER, reason="only in ./dev test-container")
+def test_the_container_refuses_namespaces_and_the_results_say_so(homework, make_submission, gradescope):
+    """With a default Docker container's capabilities the kernel refuses bubblewrap's namespaces; the
+    grade goes on in the fallback, and the results say what held (seccomp, Landlock) and why no world."""
+    assert "Operation not permitted" in world_refusal(), world_refusal()
+    results = gradescope(make_submission(solution_files(homework)))
+    assert results.score == 100
+    isolation = results.extra_data["isolation"]
+    assert "no built root or namespaces (bwrap: Creating new namespace failed: Operation not permitted)" in isolation
+    assert "; seccomp;" in isolation and "landlock (ABI" in isolation
