@@ -77,7 +77,7 @@ class _Folder:
         return max(self.declared / max(caps.total, 1), len(self.members) / max(caps.members, 1))
 
 
-def shown(name: str) -> str:
+def _shown(name: str) -> str:
     """A member's name for a TA's report: quoted, and shortened when hundreds of bytes long."""
     return repr(name if len(name) <= 120 else name[:70] + "..." + name[-40:])
 
@@ -321,7 +321,7 @@ def _unpack_folder(archive: zipfile.ZipFile, folder: _Folder, members: list, des
         try:
             written = _write(archive, info, dest / info.filename, limit)
         except Exception as exc:  # noqa: BLE001 - any failure of one member costs its submission only
-            folder.problems.append(f"zip member {shown(info.filename)} {_reason(exc, dest, info)}")
+            folder.problems.append(f"zip member {_shown(info.filename)} {_reason(exc, dest, info)}")
             return
         written_here += written
         budget.bytes -= written
@@ -329,7 +329,7 @@ def _unpack_folder(archive: zipfile.ZipFile, folder: _Folder, members: list, des
 
 def _refused(folder: _Folder, caps: Caps, limits: _Limits) -> list:
     """Each member's reason to be refused before anything is written (see _member_problem)."""
-    return [f"zip member {shown(m.info.filename)} {problem}" for m in folder.members
+    return [f"zip member {_shown(m.info.filename)} {problem}" for m in folder.members
             if (problem := _member_problem(m, caps, limits))]
 
 
