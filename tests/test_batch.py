@@ -1,8 +1,10 @@
 """A TA's journey: a Gradescope export of a generated class, graded in parallel, resumed, sharded."""
 
 import csv
+import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -13,9 +15,9 @@ from autograder.engine.commands.exports import discover, shard
 from autograder.hw2.sample_class import make_export
 
 
-def cli(*args, timeout=900):
+def cli(*args, timeout=900, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, env=dict(os.environ, **(env or {})))
 
 
 @pytest.fixture(scope="module")
@@ -23,9 +25,11 @@ def graded_class(tmp_path_factory, homework):
     """60 submissions from the solution, every catalogued bug and the stubs, packed as an export zip."""
     folder = tmp_path_factory.mktemp("class")
     export = make_export(folder, homework.solution, homework.handout, count=60)
-    out = folder / "out"
-    done = cli("batch", str(export), "--out", str(out), "--jobs", "2")
+    out, temp = folder / "out", folder / "tmp"
+    temp.mkdir()
+    done = cli("batch", str(export), "--out", str(out), "--jobs", "2", env={"TMPDIR": str(temp)})
     assert done.returncode == 0, done.stderr[-3000:]
+    assert os.listdir(temp) == []  # every grader process's scratch, removed
     return export, out, done
 
 
@@ -148,6 +152,40 @@ def test_a_dying_grader_process_costs_only_its_submission(tmp_path, homework, mo
     assert scores["poison"] == 0
     assert "died twice" in load(str(runner.results_path("poison"))).output
     assert scores["alice"] == scores["zoe"] == 100  # (a pool break may take one along: it is retried)
+
+
+def test_a_grader_process_killed_mid_way_leaves_nothing_in_the_temp_folder(tmp_path, homework, monkeypatch):
+    """A grader process dies (as if killed) while its worker holds a copy of the submission: the
+    batch still grades everyone, and its temporary folder is left empty."""
+    from autograder.engine.commands import pool as batch_module
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the pool's processes are forked: they inherit it
+    monkeypatch.setattr(batch_module, "_grade_one", _killed_mid_way)
+    source = tmp_path / "class"
+    for name in ("alice", "poison", "zoe"):
+        folder = source / name
+        folder.mkdir(parents=True)
+        for p in homework.solution.glob("*.py"):
+            (folder / p.name).write_text(p.read_text())
+    runner = Batch(homework, tmp_path / "out")
+    runner.run(source, jobs=2)
+    scores = {s.id: r.score for s, r in runner.collected()}
+    assert scores == {"alice": 100, "poison": 0, "zoe": 100}
+    assert os.listdir(temp) == []
+
+
+def _killed_mid_way(task):
+    """_grade_one, except that the grader's process dies while grading poison, its worker started."""
+    if task[1] == "poison":
+        from autograder.engine.grading.grade import shared_sandbox
+        from autograder.engine.homework import Homework
+
+        worker = shared_sandbox(Homework.load(task[0])).spawn({"network.py": os.path.join(task[2], "network.py")})
+        assert os.listdir(worker.scratch) == ["network.py"]
+        os._exit(9)
+    return _REAL_GRADE_ONE(task)
 
 
 def _fragile(task):

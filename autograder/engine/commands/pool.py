@@ -9,11 +9,12 @@ them, so a rerun skips what is already graded unless asked to regrade.
 
 from __future__ import annotations
 
-
 import hashlib
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,9 +61,10 @@ def _grade_one(args) -> tuple:
     return submission_id, results.score, time.monotonic() - started
 
 
-def run_pool(tasks: list, jobs: int, record) -> list:
+def run_pool(tasks: list, jobs: int, record, scratch: str | None = None) -> list:
     """Grade `tasks` ((suite, id, folder, results path)) in a pool of warm grader processes;
-    record(id, score, seconds) as each ends; returns the tasks lost because a grader process died."""
+    record(id, score, seconds) as each ends; returns the tasks lost because a grader process died.
+    `scratch`: the temporary folder of every grader process (see grade_tasks)."""
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
@@ -71,7 +73,7 @@ def run_pool(tasks: list, jobs: int, record) -> list:
     lost = []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context, initializer=_warm,
-                             initargs=(tasks[0][0],)) as pool:
+                             initargs=(tasks[0][0], scratch)) as pool:
         futures = {pool.submit(_grade_one, task): task for task in tasks}
         for future in as_completed(futures):
             try:
@@ -83,19 +85,26 @@ def run_pool(tasks: list, jobs: int, record) -> list:
 
 def grade_tasks(tasks: list, jobs: int, record) -> None:
     """run_pool, then once more alone for each task a dying grader process took along; a task lost
-    twice gets a fallback result (score 0, saying why)."""
-    for task in run_pool(tasks, jobs, record):
-        if run_pool([task], 1, record):
-            results = fallback("The grader's own process died twice while grading this submission; "
-                               "course staff will look at it.")
-            write_atomically(results, task[3])
-            record(task[1], 0.0, 0.0)
+    twice gets a fallback result (score 0, saying why).
+
+    Every grader process keeps its temporary files (its sandbox's scratch folders, the copies of
+    the submissions its workers ran) in one folder made here and removed at the end, whatever
+    happened: a grader process killed mid-way leaves nothing in the machine's temporary folder."""
+    scratch = tempfile.mkdtemp(prefix="autograder-batch-")
+    os.chmod(scratch, 0o711)  # as a sandbox's scratch root: each worker's account reaches its own folder
+    try:
+        for task in run_pool(tasks, jobs, record, scratch):
+            if run_pool([task], 1, record, scratch):
+                results = fallback("The grader's own process died twice while grading this submission; "
+                                   "course staff will look at it.")
+                write_atomically(results, task[3])
+                record(task[1], 0.0, 0.0)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def grade_folders(homework, folders: list, jobs: int) -> list:
     """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch."""
-    import shutil
-    import tempfile
     out = Path(tempfile.mkdtemp(prefix="graded-"))
     try:
         tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json")) for i, f in enumerate(folders)]
@@ -107,11 +116,24 @@ def grade_folders(homework, folders: list, jobs: int) -> list:
         shutil.rmtree(out, ignore_errors=True)
 
 
-def _warm(homework_dir: str) -> None:
+def _warm(homework_dir: str, scratch: str | None = None) -> None:
     import gc
     import signal
+    from multiprocessing.util import Finalize
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if scratch:
+        tempfile.tempdir = scratch  # this process's temporary files: where the batch removes them
+    Finalize(None, _close_sandbox, exitpriority=10)  # run as the pool's process ends
     gc.freeze()  # the imports inherited from the parent: out of every collection (see startup.py)
+
+
+def _close_sandbox() -> None:
+    """At a grader process's end: its fork server and whatever is left of its workers, killed; its
+    scratch folder removed."""
+    global _SANDBOX
+    if _SANDBOX is not None:
+        sandbox, _SANDBOX = _SANDBOX, None
+        sandbox.shutdown()
 
 
 class Batch:
@@ -205,7 +227,6 @@ def names_in(state: dict) -> dict:
 
 def merge(folders: list, out: Path) -> "Batch":
     """Combine the folders of several shards into one."""
-    import shutil
     out = Path(out)
     (out / "results").mkdir(parents=True, exist_ok=True)
     state = {"submissions": {}, "graded": {}}
