@@ -107,12 +107,24 @@ def test_attempts_to_change_the_network_cost_the_grader_a_fixed_amount(case, gra
     assert {"5.1", "5.3", "5.5", "5.9"}.isdisjoint(t.number for t in failed)  # they do not judge it
 
 
+# An endless loop on the lent network, at the rate the grader can answer: the callbacks are written
+# straight to the socket without waiting for the replies (a thread reads and drops them), so the
+# budget, not the scheduling of a loaded machine, decides when the call ends.
+ENDLESS_CALLBACKS = """
+    if lent and kind == "untargeted":
+        import gc, json, struct, threading
+        sock = next(o for o in gc.get_objects() if type(o).__name__ == "Channel").sock
+        threading.Thread(target=lambda: [None for _ in iter(lambda: sock.recv(1 << 16), b"")], daemon=True).start()
+        header = json.dumps({"callback": object.__getattribute__(net, "_name"), "cop": "setattr",
+                             "method": "w1", "value": 0.0}).encode()
+        burst = (struct.pack("!II", 1, len(header)) + header) * 1000
+        while True:
+            sock.sendall(burst)
+"""
+
+
 def test_an_endless_loop_on_the_lent_network_stops_at_the_budget(gradescope, homework, make_submission):
-    body = """
-        if lent and kind == "untargeted":
-            while True:
-                net.forward(y0, t)
-    """
+    body = ENDLESS_CALLBACKS
     results, peak_mib = grade_measuring_memory(gradescope.root, make_submission(with_attacks(homework, body)))
     valid_and_ours(gradescope)
     assert peak_mib < 150, f"a process of the grading run peaked at {peak_mib:.0f} MiB"
