@@ -63,7 +63,8 @@ class Attacked:
     numbers: object       # the result's numbers (None when there are none)
     problem: str          # what is wrong with its exact type, shape or dtype ('' when nothing)
     mutated: bool         # y0 changed in place
-    tampered: list        # attempts to change the lent model (backward with lr != 0, assignments)
+    tampered: list        # attempts to change the lent model (backward with lr != 0, assignments): the first few
+    attempts: int = 0     # how many there were in all
 
 
 def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) -> Attacked:
@@ -73,7 +74,7 @@ def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) 
                                   step_size=step_size, label=label, echo_args=True)
     reading = read_array(value, f"the result of {label}", y0.shape)
     return Attacked(reading.numbers, reading.problem, bool(len(mutated) > 1 and mutated[1]),
-                    [*lent.tampered, *proxy.refused])
+                    [*lent.tampered, *proxy.refused], lent.tampered.count + proxy.refused.count)
 
 
 def numbers(attacked: Attacked) -> np.ndarray:
@@ -89,7 +90,9 @@ def check_contract(attacked: Attacked, kind) -> None:
     if attacked.mutated:
         raise Feedback(f"attack: {kind}_attack changed the input y0 in place; work on a copy (y = y0.copy()).")
     if attacked.tampered:
-        raise Feedback(f"attack: {kind} tried to change the network ({', '.join(attacked.tampered[:3])}); "
+        shown = attacked.tampered[:3]
+        times = f" {attacked.attempts:,} times" if attacked.attempts > len(shown) else ""
+        raise Feedback(f"attack: {kind} tried to change the network{times} ({', '.join(shown)}); "
                        f"the model is fixed, only the input moves: call backward(0.0) and never assign weights.")
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.engine.sandbox.totals import Tally
+
 LINEAR_SOURCE = (Path(__file__).with_name("linear_model.py")).read_text()
 
 
@@ -66,14 +68,14 @@ class Lent:
     def __init__(self, model, attributes=()):
         self._model = model
         self.attributes = tuple(attributes)
-        self.tampered: list = []
+        self.tampered = Tally()  # a count and the first few: a student may try a million times
 
     def forward(self, y0, t):
         return self._model.forward(y0, t)
 
     def backward(self, lr=0.0):
         if not isinstance(lr, (int, float, np.integer, np.floating)) or float(lr) != 0.0:
-            self.tampered.append(f"backward(lr={lr!r})")
+            self.tampered.add(f"backward(lr={lr!r})")
         return self._model.backward()
 
     def __getattr__(self, name):

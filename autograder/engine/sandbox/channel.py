@@ -18,6 +18,7 @@ import time
 import numpy as np
 
 from autograder.engine.sandbox.framing import LARGE, SIZE, frame, read_length
+from autograder.engine.sandbox.totals import Tally
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024  # a hostile peer cannot make the grader buffer more
 MAX_FRAMES = 10_000
@@ -94,7 +95,7 @@ class Remote:
         self.methods = list(methods)
         self.attributes = list(attributes)
         self.prefetch = dict(prefetch or {})
-        self.refused: list = []  # grader side only: attempts to set what was not lent as settable
+        self.refused = Tally()  # grader side only: attempts to set what was not lent as settable
 
 
 def type_name(obj) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import signal
 
+from autograder.engine.sandbox.totals import TOTALS, cut
+
 
 class StudentFailure(AssertionError):
     """A call into student code did not return a value."""
@@ -64,7 +66,21 @@ class LostObject(StudentFailure):
 class ProtocolViolation(StudentFailure):
     def __init__(self, function: str, detail: str):
         super().__init__(f"while {function} ran, the process running your code broke the grader's "
-                         f"channel to it ({detail}); it was stopped.")
+                         f"channel to it ({cut(detail, TOTALS.detail_chars)}); it was stopped.")
+
+
+class TooManyCallbacks(StudentFailure):
+    """A call used the objects the grader lent it more often than the budget allows (totals.py)."""
+
+    def __init__(self, function: str, limit: int, in_all: bool):
+        uses = "used the objects the grader passed to it (calls, attribute reads and assignments on them)"
+        if in_all:
+            text = (f"{function} was stopped: your code has {uses} more than {limit:,} times in all its calls, "
+                    f"so every call that uses them fails from now on (look for a loop that does not end).")
+        else:
+            text = (f"{function} {uses} more than {limit:,} times in one call and was stopped "
+                    f"(look for a loop that does not end).")
+        super().__init__(text)
 
 
 class MissingFile(StudentFailure):

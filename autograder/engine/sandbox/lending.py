@@ -3,7 +3,8 @@
 The engine enforces what a student may do with a lent object: call its listed methods, read its
 listed attributes, set nothing but the attributes lent as settable. Any other attempt to set an
 attribute is refused here, whatever the lent object would allow, and recorded on the Remote
-(``Remote.refused``), so a test can say the student tried to change the model.
+(``Remote.refused``: how many, and the first few distinct), so a test can say the student tried to
+change the model, however many times it tried.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Lending:
                 if name in settable:
                     setattr(obj, name, decode(raw.get("value"), frames))
                 else:  # refused, whatever the object would allow, and recorded for the test to judge
-                    lent.refused.append(f"set {name}")
+                    lent.refused.add(f"set {name}")  # a count and the first few (totals.Tally)
                 value = None
             else:
                 raise AttributeError(f"{name!r} is not available on this object")

@@ -1,5 +1,6 @@
 """A submission's worker over its life: started on first use, its modules imported once, replaced
-after a crash or timeout (objects built in the old one are lost), its output kept."""
+after a crash or timeout (objects built in the old one are lost), its output kept (its start and
+end, however many workers the submission went through)."""
 
 from __future__ import annotations
 
@@ -59,10 +60,10 @@ class WorkerLifecycle:
             self._round_trip({"op": "import", "module": module}, [], f"importing {file}")
         except F.NotImplementedYet as exc:
             failure = F.StudentException(f"importing {file}", {"type": "NotImplementedError", "message": str(exc)})
-            self.import_failures[module] = failure
+            self.import_failures[module] = F.fresh(failure)
             raise failure from None
         except F.StudentFailure as exc:
-            self.import_failures[module] = exc
+            self.import_failures[module] = F.fresh(exc)  # kept without the frames it went through
             raise
         self.imported.add(module)
 
@@ -81,15 +82,13 @@ class WorkerLifecycle:
         return status
 
     def _keep_output(self, worker) -> None:
-        text = worker.output.text()
-        if text:
-            self.output_log.append(text)
+        self.output_log.add(worker.output.text())  # its start and end only, however many workers
 
     def close(self) -> None:
         self._retire()
 
     def output(self) -> str:
-        parts = list(self.output_log)
+        parts = [self.output_log.text()]
         if self.worker is not None:
             parts.append(self.worker.output.text())
         return "\n".join(p for p in parts if p)

@@ -1,4 +1,5 @@
-"""What a student's process printed: kept as a head and a tail, made safe to show."""
+"""What a student's process printed: kept as a head and a tail, made safe to show (per worker,
+and for all the workers a submission went through)."""
 
 from __future__ import annotations
 
@@ -62,3 +63,36 @@ class CappedOutput:
             return ""
         middle = f"\n[... {dropped} bytes of output cut ...]\n" if dropped else ""
         return clean_text(head) + middle + clean_text(tail)
+
+
+class OutputLog:
+    """The output of a submission's retired workers, one after another: the first and last `keep`
+    characters of all of it, and how much was cut between (a submission that crashes its worker on
+    every call would otherwise make the grader keep each worker's capture)."""
+
+    def __init__(self, keep: int):
+        self.keep = keep
+        self.head = ""
+        self.tail = ""
+        self.cut = 0
+
+    def add(self, text: str) -> None:
+        if not text:
+            return
+        if self.head:
+            text = "\n" + text
+        room = self.keep - len(self.head)
+        if room > 0:
+            self.head += text[:room]
+            text = text[room:]
+        if text:
+            tail = self.tail + text
+            excess = len(tail) - self.keep
+            if excess > 0:
+                self.cut += excess
+                tail = tail[excess:]
+            self.tail = tail
+
+    def text(self) -> str:
+        middle = f"\n[... {self.cut:,} characters of output cut ...]\n" if self.cut else ""
+        return self.head + middle + self.tail

@@ -2,7 +2,7 @@
 
 A label that timed out once, or a function that hung, fails at once from then on; a crash or a
 broken channel retires the worker and becomes a StudentFailure the student can read; callbacks
-into lent objects are answered while the call runs (see lending.py).
+into lent objects are answered while the call runs (see lending.py), as many as totals.py allows.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import time
 
 from autograder.engine.sandbox import failures as F
 from autograder.engine.sandbox.channel import ChannelError, decode
+from autograder.engine.sandbox.totals import TOTALS, Totals, cut
 
 
 class RoundTrips:
@@ -34,12 +35,16 @@ class RoundTrips:
         worker = self._worker()
         channel = worker.channel
         channel.deadline = time.monotonic() + seconds
+        callbacks = 0
         try:
             channel.send_raw(request, frames)
             while True:
                 raw, reply_frames = channel.receive_raw()
                 if "callback" in raw:
+                    callbacks += 1
+                    self._count_callback(callbacks, label)
                     self._answer_callback(channel, raw, reply_frames)
+                    raw = reply_frames = None  # (a failure's traceback holds this frame: not a callback)
                     continue
                 break
         except (TimeoutError, socket.timeout):
@@ -66,16 +71,43 @@ class RoundTrips:
             error = raw.get("error")
             if not isinstance(error, dict):
                 raise ChannelError("reply without a value or an error")
+            problem = failure(label, error, self.totals)
         except ChannelError as exc:
             self._retire()
-            raise F.ProtocolViolation(label, str(exc)) from None
-        raise failure(label, error)
+            problem = F.ProtocolViolation(label, str(exc))
+        finally:  # a failure kept (and its traceback, this frame) keeps the cut report, never the reply
+            raw = reply_frames = error = None
+        raise problem
+
+    def _count_callback(self, callbacks: int, label: str) -> None:
+        """One more use of a lent object: within the call's and the submission's budgets (totals.py),
+        or the worker is stopped and the call fails saying why (a loop on a lent object would
+        otherwise spend the grader's time until the call's clock ran out, call after call)."""
+        self.callbacks += 1
+        totals = self.totals
+        if self.callbacks > totals.callbacks_per_submission:
+            self._retire()
+            raise F.TooManyCallbacks(label, totals.callbacks_per_submission, in_all=True)
+        if callbacks > totals.callbacks_per_call:
+            self._retire()
+            raise F.TooManyCallbacks(label, totals.callbacks_per_call, in_all=False)
 
 
-def failure(label: str, error: dict) -> F.StudentFailure:
-    """The StudentFailure for an error the worker reported (its fields kept only if well formed)."""
+def _field(value, limit: int):
+    """An int as it is; anything else as text of at most `limit` characters (None stays None)."""
+    return value if value is None or type(value) is int else cut(value, limit)
+
+
+def failure(label: str, error: dict, totals: Totals = TOTALS) -> F.StudentFailure:
+    """The StudentFailure for an error the worker reported: its fields kept only if well formed, and
+    cut to what an honest worker sends (a hostile one sends up to 1 MiB, and failures are kept)."""
     error = {k: error.get(k) for k in ("type", "message", "frames", "file", "line", "text")}
-    error["frames"] = [f for f in (error["frames"] or []) if isinstance(f, list) and len(f) == 4]
+    frames = error["frames"] if type(error["frames"]) is list else []
+    frames = [f for f in frames if isinstance(f, list) and len(f) == 4][-totals.error_frames:]
+    error["frames"] = [[_field(v, totals.frame_chars) for v in f] for f in frames]
+    error["message"] = _field(error["message"], totals.message_chars)
+    for key in ("type", "file", "line", "text"):
+        error[key] = _field(error[key], totals.frame_chars)
     if str(error.get("type")) == "NotImplementedError":
         where = ""
         if error["frames"]:

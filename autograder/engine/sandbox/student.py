@@ -5,6 +5,7 @@ points the grader chose) on three parts, each in its own module: the worker's li
 (lifecycle.py), the round trip with its clock (round_trip.py) and lent objects (lending.py).
 Whatever comes back is plain data (see channel.py); every failure is a StudentFailure with a message
 for the student. A crash or timeout costs the call that caused it; the next call gets a fresh worker.
+What it keeps on the submission's behalf across calls is bounded (totals.py).
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from autograder.engine.sandbox import failures as F
 from autograder.engine.sandbox.channel import encode
 from autograder.engine.sandbox.lending import Lending
 from autograder.engine.sandbox.lifecycle import WorkerLifecycle
+from autograder.engine.sandbox.output import OutputLog
 from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
 from autograder.engine.sandbox.round_trip import RoundTrips, failure
+from autograder.engine.sandbox.totals import TOTALS, Totals
 
 __all__ = ["READ", "Handle", "Sandbox", "Student", "WorkerProcess"]
 
@@ -42,7 +45,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
     needs_sandbox = True
 
     def __init__(self, sandbox: Sandbox, files: dict, missing: dict | None = None,
-                 call_seconds: float | None = None):
+                 call_seconds: float | None = None, totals: Totals | None = None):
         self.sandbox = sandbox
         self.files = files          # module file name -> path in the submission
         self.missing = missing or {}  # module file name -> what the student must fix
@@ -58,7 +61,9 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         self.remotes: dict = {}
         self.timed_out: dict = {}   # function label -> seconds, so a hang costs time once
         self.hung: dict = {}        # "module:Class.method" -> (label, seconds), seen by batches too
-        self.output_log: list = []
+        self.totals = totals or TOTALS  # what the grader keeps for it, and callbacks: bounded (totals.py)
+        self.callbacks = 0          # uses of lent objects, all calls together
+        self.output_log = OutputLog(self.totals.retired_output_chars)  # retired workers' output
         self.memo: dict = {}        # what a suite derived from this submission, shared between its tests
 
     # -- calls ------------------------------------------------------------------
@@ -135,8 +140,9 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
                 self._retire()
                 raise F.ProtocolViolation(label, "a malformed report of a failed call")
             exc = failure(then[step][3] if step < len(then) else f"setting {', '.join(assign or {})}",
-                          late["error"])
+                          late["error"], self.totals)
             exc.handle, exc.step = handle, step
+            raw = late = None  # a failure kept (and its traceback, this frame) keeps no reply
             raise exc
         return handle
 
