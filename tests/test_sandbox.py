@@ -296,3 +296,23 @@ def test_a_then_step_that_hangs_or_crashes_is_named_and_a_hang_leaves_the_object
     finally:
         student.close()
         sandbox.shutdown()
+
+
+def test_reset_between_submissions_keeps_the_fork_server():
+    """A batch's grader resets its sandbox between submissions: every worker goes, the fork server
+    (in the built world, bubblewrap's child) serves on, so no submission pays for its start again."""
+    from autograder.engine.sandbox.limits import descendants
+    sandbox = Sandbox(Limits())
+    try:
+        serving = []
+        for _ in range(3):
+            student = Student(sandbox, _solution_files())
+            assert student.call("attack:lp_norm", None, np.ones(4), 2) == 2.0
+            worker = student.worker.pid
+            sandbox.reset()
+            assert worker not in descendants(sandbox.zygote.pid)
+            serving.append(sandbox.server.serving_pid())
+            student.close()
+        assert len(set(serving)) == 1 and serving[0] is not None
+    finally:
+        sandbox.shutdown()

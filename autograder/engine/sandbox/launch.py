@@ -52,6 +52,15 @@ class Server:
     built: bool
     refusal: str = ""
 
+    def serving_pid(self) -> int | None:
+        """The fork server's own process: in the built world, bubblewrap's one child (bubblewrap
+        waits beside it); else the process started. None if it is gone."""
+        if not self.built:
+            return self.process.pid
+        from autograder.engine.sandbox.limits import children
+        found = children(self.process.pid)
+        return found[0] if found else None
+
 
 def refused() -> set:
     """What the test switch says to treat as refused: "namespaces" (also spelled "all", as a container

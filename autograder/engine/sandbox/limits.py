@@ -121,6 +121,15 @@ def _proc_table() -> dict:
     return table
 
 
+def children(pid: int) -> list:
+    """pid's children (from the children files where the kernel has them, else the process table)."""
+    found = _children(pid)
+    if found is None:
+        table = _proc_table()
+        found = [child for child, (ppid, _) in table.items() if ppid == pid]
+    return found
+
+
 def _children(pid: int) -> list | None:
     """pid's children from /proc/PID/task/*/children (each thread lists the ones it forked): a few
     small reads instead of reading every process's status. None where the kernel has no such file."""

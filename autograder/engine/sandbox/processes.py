@@ -194,8 +194,9 @@ class Sandbox:
 
     def reset(self) -> None:
         """Between two submissions sharing this fork server: kill everything the last one started."""
-        if self.zygote is not None and self.zygote.poll() is None:
-            kill_tree(self.zygote.pid, include_root=False)
+        serving = self.server.serving_pid() if self.zygote is not None and self.zygote.poll() is None else None
+        if serving is not None:  # its workers and all they started; the fork server itself serves on
+            kill_tree(serving, include_root=False)
         self._sweep()
         for entry in os.listdir(self.scratch_root):
             shutil.rmtree(os.path.join(self.scratch_root, entry), ignore_errors=True)
