@@ -6,6 +6,11 @@ PYTHON="${PYTHON:-python3}"
 
 "$PYTHON" -m pip install --disable-pip-version-check --no-cache-dir -q -r requirements.txt
 
+# The worker's seccomp filter needs libseccomp (Ubuntu's base image has it: apt depends on it).
+if [ "$(id -u)" = 0 ] && ! ldconfig -p 2>/dev/null | grep -q 'libseccomp\.so\.2' && command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq libseccomp2 >/dev/null
+fi
+
 # Student code runs as this unprivileged user (see README, "Security model").
 if [ "$(id -u)" = 0 ] && ! id -u autograder-student >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin autograder-student
