@@ -14,6 +14,10 @@
    class graded with isolation off in one warm process (what the checks alone cost)
 5. what a fresh interpreter pays for each import, alone (what `check` and run_autograder cannot skip)
 6. the gradient checks and an attack as the network grows (M0 = 64, 784, 3072)
+0. with --baseline DIR (a checkout of an earlier build, with its own .venv): that build's
+   run_autograder and batch run in turn with ours on the same submission and class, ratios pair by
+   pair, so a change's cost is measured in one run (the containment issue allows 1.2x end to end
+   and no lower batch throughput)
 
 Each target of the speed issue is printed with met or MISSED. Every command runs without
 PYTHONDONTWRITEBYTECODE, as on Gradescope (setup.sh compiles the grader) and a student's machine.
@@ -46,7 +50,8 @@ from autograder.engine.homework import Homework  # noqa: E402
 from autograder.engine.sandbox.limits import descendants  # noqa: E402
 
 ANCHOR = Path(os.environ.get("AUTOGRADER_ANCHOR") or PROJECT.parent / "shared" / "anchors" / "inprocess-gradescope")
-TARGETS = {"anchor_ratio": 2.0, "pss_mb": 100.0, "warm_ratio": 1.3, "check": 0.5, "per_minute": 600.0}
+TARGETS = {"anchor_ratio": 2.0, "pss_mb": 100.0, "warm_ratio": 1.3, "check": 0.5, "per_minute": 600.0,
+           "baseline_end_to_end": 1.2, "baseline_batch": 1.0}
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 ENV["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{ENV.get('PATH', '')}"  # python3: this one
 
@@ -92,10 +97,10 @@ def row(label, value, unit, target=None, better="lower", why=""):
 
 # -- 1. run_autograder against the anchor ------------------------------------------------------
 
-def run_autograder(root: Path, sample_memory: bool = False) -> tuple:
+def run_autograder(root: Path, sample_memory: bool = False, python: str = sys.executable) -> tuple:
     """(wall seconds, peak PSS in MB or 0, score) of one `run_autograder` in a Gradescope-like root.
     Memory is sampled in runs of its own: the sampler reads /proc, which would slow the timed runs."""
-    env = dict(ENV, AUTOGRADER_ROOT=str(root), PYTHON=sys.executable)
+    env = dict(ENV, AUTOGRADER_ROOT=str(root), PYTHON=python)
     (root / "results" / "results.json").unlink(missing_ok=True)
     started = time.perf_counter()
     proc = subprocess.Popen(["bash", str(root / "source" / "run_autograder")], cwd=root / "source", env=env,
@@ -161,6 +166,61 @@ def bench_end_to_end(homework, repeat, work: Path, anchor_source: Path = ANCHOR)
         failing.append(wall)
     return (median(ours), median(theirs), median([a / b for a, b in zip(ours, theirs)]), median(memory),
             median(failing))
+
+
+# -- 0. against an earlier build ---------------------------------------------------------------
+
+BUILD_ROOT = """
+import sys
+from pathlib import Path
+from autograder.engine.commands import gradescope as simulate
+from autograder.engine.commands.build import build_autograder_zip
+from autograder.engine.homework import Homework
+root = Path(sys.argv[2])
+simulate.unpack(build_autograder_zip(Homework.load(Path("autograder/hw2")), Path(sys.argv[1])), root)
+simulate.setup(root)
+"""
+
+
+def baseline_python(baseline: Path) -> str:
+    python = baseline / ".venv" / "bin" / "python"
+    if not python.is_file():
+        raise SystemExit(f"--baseline {baseline}: no .venv/bin/python there (run its ./dev example once)")
+    return str(python)
+
+
+def bench_baseline(homework, repeat: int, size: int, work: Path, baseline: Path) -> tuple:
+    """(ours, theirs, ratio) end to end, then (ours, theirs, ratio) batch submissions per minute:
+    run in turn, A B A B, each build with its own interpreter and pins."""
+    python = baseline_python(baseline)
+    root, theirs_root = work / "root0", work / "baseline-root"
+    simulate.unpack(build_autograder_zip(homework, work / "dist0"), root)
+    simulate.setup(root)
+    subprocess.run([python, "-c", BUILD_ROOT, str(work / "baseline-dist"), str(theirs_root)], cwd=baseline,
+                   check=True, env=ENV, stdout=subprocess.DEVNULL)
+    for target in (root, theirs_root):
+        simulate.run(target, homework.solution, python=python if target == theirs_root else sys.executable)
+    ours, theirs = [], []
+    for _ in range(repeat):
+        wall, _, score = run_autograder(root)
+        assert score == homework.total_points, score
+        ours.append(wall)
+        wall, _, score = run_autograder(theirs_root, python=python)
+        assert score == homework.total_points, score
+        theirs.append(wall)
+    from autograder.hw2.sample_class import make_export
+    export = make_export(work / "class0", homework.solution, homework.handout, count=size)
+    rates_ours, rates_theirs = [], []
+    for _ in range(2):
+        for rates, command, folder in ((rates_ours, [sys.executable], PROJECT), (rates_theirs, [python], baseline)):
+            out = work / f"class0_out_{len(rates_ours)}_{len(rates_theirs)}"
+            started = time.perf_counter()
+            done = subprocess.run([*command, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs",
+                                   "2"], capture_output=True, text=True, cwd=folder, env=ENV)
+            assert done.returncode == 0, done.stderr[-2000:]
+            rates.append(size / (time.perf_counter() - started) * 60)
+    return ((median(ours), median(theirs), median([a / b for a, b in zip(ours, theirs)])),
+            (median(rates_ours), median(rates_theirs), median([a / b for a, b in zip(rates_ours, rates_theirs)])))
 
 
 # -- 2. isolation on and off ----------------------------------------------------------------
@@ -364,6 +424,10 @@ def main() -> int:
     parser.add_argument("--anchor", type=Path, default=ANCHOR,
                         help="the in-process grader to compare with (default: $AUTOGRADER_ANCHOR, else "
                              "../shared/anchors/inprocess-gradescope beside the project)")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="a checkout of an earlier build (with its .venv): its run_autograder and batch in "
+                             "turn with ours (section 0)")
+    parser.add_argument("--only-baseline", action="store_true", help="section 0 alone")
     args = parser.parse_args()
     if not (args.anchor / "run_autograder").is_file():
         parser.error(f"no in-process anchor at {args.anchor} (a folder holding run_autograder): give --anchor PATH")
@@ -373,6 +437,19 @@ def main() -> int:
           f"{sys.version.split()[0]}, medians of {args.repeat} (isolation: "
           f"{'user switch' if os.geteuid() == 0 else 'no user switch (not root)'})")
     try:
+        if args.baseline is not None:
+            (ours, theirs, ratio), (rate, their_rate, rate_ratio) = bench_baseline(
+                homework, args.repeat, args.class_size, work, args.baseline.resolve())
+            print(f"0. this build against {args.baseline} (run in turn)")
+            row("run_autograder, reference solution: this build", ours, "s")
+            row("run_autograder, reference solution: the baseline", theirs, "s")
+            row("this build / the baseline (pair by pair)", ratio, "x", TARGETS["baseline_end_to_end"])
+            row(f"batch, {args.class_size} submissions, --jobs 2: this build", rate, "per min")
+            row(f"batch, {args.class_size} submissions, --jobs 2: the baseline", their_rate, "per min")
+            row("batch throughput, this build / the baseline (pair by pair)", rate_ratio, "x",
+                TARGETS["baseline_batch"], better="higher")
+            if args.only_baseline:
+                return 0
         ours, anchor, ratio, pss, failing = bench_end_to_end(homework, args.repeat, work, args.anchor)
         cold_iso, cold_base, cold_ratio, warm_iso, warm_base, warm_ratio = bench_in_process(homework, args.repeat, work)
         costs = import_costs(args.repeat)
