@@ -4,6 +4,7 @@ after a crash or timeout (objects built in the old one are lost), its output kep
 from __future__ import annotations
 
 from autograder.engine.sandbox import failures as F
+from autograder.engine.sandbox.output import HeadTail
 
 
 class WorkerLifecycle:
@@ -81,15 +82,37 @@ class WorkerLifecycle:
         return status
 
     def _keep_output(self, worker) -> None:
-        text = worker.output.text()
+        self._printed(worker.output.cut())
+
+    def _printed(self, text: str) -> None:
+        """What student code printed joins the output of the test it was printed in (see begin_test)."""
         if text:
-            self.output_log.append(text)
+            bucket = self.printed.setdefault(self.printing_to, HeadTail(self.sandbox.limits.output_bytes, ""))
+            bucket.add("\n" + text if bucket and not (bucket.tail or bucket.head).endswith("\n") else text)
+
+    def begin_test(self, test: str, hidden: bool) -> None:
+        """A test starts: what the worker printed so far belongs to the test before it.
+
+        Printing goes to the top-level output (key None) until the first hidden test starts; from
+        then on, to the hidden test running (or, should a visible test come after a hidden one, to
+        the last hidden test): a thread a hidden test set off cannot reach a visible place either.
+        """
+        if self.worker is not None:
+            self._printed(self.worker.output.cut())
+        if hidden:
+            self.printing_to = test
+        if self.watch is not None:
+            self.watch.begin_test(test)
 
     def close(self) -> None:
         self._retire()
 
-    def output(self) -> str:
-        parts = list(self.output_log)
+    def output(self, test: str | None = None) -> str:
+        """What student code printed: at the top level (None) or during the hidden test `test`."""
         if self.worker is not None:
-            parts.append(self.worker.output.text())
-        return "\n".join(p for p in parts if p)
+            self._printed(self.worker.output.cut())
+        bucket = self.printed.get(test)
+        if not bucket:
+            return ""
+        middle = f"\n[... {bucket.dropped} characters of output cut ...]\n" if bucket.dropped else ""
+        return bucket.head + middle + bucket.tail

@@ -58,7 +58,9 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         self.remotes: dict = {}
         self.timed_out: dict = {}   # function label -> seconds, so a hang costs time once
         self.hung: dict = {}        # "module:Class.method" -> (label, seconds), seen by batches too
-        self.output_log: list = []
+        self.printed: dict = {}     # test (None: the top level) -> HeadTail of what student code printed
+        self.printing_to: str | None = None  # where printing goes now (see begin_test)
+        self.watch = None           # consulted before every request (grading's verdicts.CallWatch)
         self.memo: dict = {}        # what a suite derived from this submission, shared between its tests
 
     # -- calls ------------------------------------------------------------------
