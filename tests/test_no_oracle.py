@@ -279,3 +279,24 @@ def test_a_hidden_test_calling_after_it_judged_is_the_authors_error(homework, tm
     assert tests["9.1"].status == "failed" and "internal error" in tests["9.1"].output
     assert "CalledAfterJudging" in done.stdout + done.stderr and "after judging a value" in done.stdout + done.stderr
     assert all(t.status == "passed" for n, t in tests.items() if n != "9.1")
+
+
+@pytest.mark.slow
+def test_a_hang_in_hidden_tests_costs_no_visible_test(gradescope, homework, make_submission):
+    """Visible tests run first: a forward that hangs only on the digits' size (hidden inputs) cannot
+    make a visible test fail with "did not finish in an earlier test", nor spend its time budget."""
+    files = solution_files(homework)
+    files["network.py"] += textwrap.dedent('''
+        import time
+        _forward = Network.forward
+        def _hangs_on_digits(self, y0, t):
+            while y0.size == 64:
+                time.sleep(1)
+            return _forward(self, y0, t)
+        Network.forward = _hangs_on_digits
+    ''')
+    results = gradescope(make_submission(files))
+    assert all(t.status == "passed" for t in results.tests if t.visibility == "visible")
+    hidden = {t.number: t for t in results.tests if t.visibility != "visible"}
+    assert hidden["2.4"].status == "failed" and "did not finish" in hidden["2.4"].output
+    assert "did not finish" not in results.output

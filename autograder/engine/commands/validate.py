@@ -182,7 +182,9 @@ def _corpus_lines(graded: dict, correct: dict, degenerate: list) -> list:
 
 def _failed(results) -> str:
     failed = [t.number for t in results.tests if t.status != "passed"]
-    return f" (failed: {', '.join(failed)})" if failed else ""
+    errors = results.extra_data.get("internal_errors") or {}
+    why = "; ".join(f"{number}: {text[:300]}" for number, text in list(errors.items())[:2])
+    return (f" (failed: {', '.join(failed)})" if failed else "") + (f"; the grader's own errors: {why}" if why else "")
 
 
 def print_lines(lines: list, console=None) -> None:

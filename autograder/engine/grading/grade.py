@@ -151,7 +151,8 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
               student_class=Student, fresh_inputs: bool = True, trace: bool = False) -> Results:
     """Grade one submission; returns the results (does not write them). `fresh_inputs=False` grades
     the visible tests on their recorded inputs (build records them so); `trace` puts a digest of every
-    call into student code, per test number, in the results' extra_data["calls"] (validate)."""
+    call into student code, per test number, in the results' extra_data["calls"], and the grader's own
+    errors in extra_data["internal_errors"] (validate)."""
     log = log or (lambda text: print(text, file=sys.stderr))
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
@@ -184,6 +185,7 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     if trace:
         numbers = {nodeid: meta["number"] for nodeid, meta in plugin.meta.items()}
         results.extra_data["calls"] = {numbers.get(test, test): calls for test, calls in fixtures.watch.calls.items()}
+        results.extra_data["internal_errors"] = {numbers.get(test, test): text for test, text in plugin.internal.items()}
     warnings = sandbox.isolation_warnings if sandbox else []
     if warnings:  # a network not cut, secrets readable: where the student and staff read it
         results.output = "\n\n".join(filter(None, [results.output, *warnings]))
