@@ -14,6 +14,9 @@ Comparisons use a ``Tolerance`` scaled to what is compared and report the
 worst entry, the difference and the bar; ``likely_mistake`` recognises the
 usual mistakes (transposed, sign flipped, off by a constant factor, or equal
 to an alternative the homework computed).
+
+Each look at a value is noted (verdicts.judged): in a hidden test, no call into
+student code may follow one (see verdicts.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@ The handout bundle must carry no reference solution, yet its self-check runs
 the visible tests. At build, functions marked ``@recorded`` store every result
 the visible tests ask of them, keyed by a hash of the call; the bundle's
 reference module is then a ``Replay`` of that table. A call the table does
-not hold (a hidden test's input) fails with a clear message.
+not hold (a hidden test's input) fails with a clear message. The table holds the
+recorded inputs only: wherever the reference is present, the visible tests draw
+inputs of the submission's own (inputs.py), so the table answers none of them.
 """
 
 from __future__ import annotations
