@@ -300,3 +300,23 @@ def test_a_hang_in_hidden_tests_costs_no_visible_test(gradescope, homework, make
     hidden = {t.number: t for t in results.tests if t.visibility != "visible"}
     assert hidden["2.4"].status == "failed" and "did not finish" in hidden["2.4"].output
     assert "did not finish" not in results.output
+
+
+def test_output_is_cut_into_sections_exactly_where_asked():
+    """What was written before a cut is in that section, whether or not the drain thread read it yet;
+    each section keeps its own first and last bytes."""
+    import os
+
+    from autograder.engine.sandbox.output import CappedOutput
+    read, write = os.pipe()
+    output = CappedOutput(read, keep=8)
+    os.write(write, b"visible 1\n")
+    assert output.cut() == "visible 1\n"
+    os.write(write, b"hidden " * 10)
+    text = output.cut()
+    assert text.startswith("hidden h") and text.endswith("hidden ") and "bytes of output cut" in text
+    assert output.cut() == ""
+    os.write(write, b"\x1b[31mlast")
+    os.close(write)
+    output.finish()
+    assert output.text() == "last" == output.cut()
