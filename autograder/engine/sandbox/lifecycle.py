@@ -3,6 +3,8 @@ after a crash or timeout (objects built in the old one are lost), its output kep
 
 from __future__ import annotations
 
+import os
+
 from autograder.engine.sandbox import failures as F
 from autograder.engine.sandbox.output import HeadTail
 
@@ -82,7 +84,12 @@ class WorkerLifecycle:
         return status
 
     def _keep_output(self, worker) -> None:
-        self._printed(worker.output.cut())
+        """What the worker printed since the last cut joins the test it was printed in; its scratch
+        folder's path (random, as in a warning's "/tmp/.../network.py:95") is left out, so the same
+        submission shows the same output each time it is graded."""
+        text = worker.output.cut()
+        scratch = getattr(worker, "scratch", None)
+        self._printed(text.replace(os.path.join(scratch, ""), "") if scratch else text)
 
     def _printed(self, text: str) -> None:
         """What student code printed joins the output of the test it was printed in (see begin_test)."""
@@ -98,7 +105,7 @@ class WorkerLifecycle:
         the last hidden test): a thread a hidden test set off cannot reach a visible place either.
         """
         if self.worker is not None:
-            self._printed(self.worker.output.cut())
+            self._keep_output(self.worker)
         if hidden:
             self.printing_to = test
         if self.watch is not None:
@@ -110,7 +117,7 @@ class WorkerLifecycle:
     def output(self, test: str | None = None) -> str:
         """What student code printed: at the top level (None) or during the hidden test `test`."""
         if self.worker is not None:
-            self._printed(self.worker.output.cut())
+            self._keep_output(self.worker)
         bucket = self.printed.get(test)
         if not bucket:
             return ""
