@@ -76,6 +76,9 @@ class _InProcessWorker:
             def text(self):
                 return ""
 
+            def cut(self):
+                return ""
+
             def finish(self):
                 pass
         self.output = _Output()

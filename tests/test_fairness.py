@@ -39,3 +39,21 @@ def test_every_style_and_case_is_documented():
     for folder in CORRECT.values():
         for path in folder.glob("*.py"):
             assert path.read_text().startswith('"""'), f"{path}: a module docstring names the style"
+
+
+def test_correct_styles_keep_full_marks_whatever_inputs_are_drawn(homework, monkeypatch):
+    """Visible tests draw each submission's own inputs (engine/grading/inputs.py): under three other
+    secrets, so other inputs, every correct style still gets full marks (30 were tried by hand)."""
+    from autograder.engine.commands.pool import grade_folders
+    from autograder.engine.grading import inputs
+
+    secret, salts = inputs.secret, set()
+    files = {name: homework.solution / name for name in homework.files}
+    own = inputs.submission_salt(homework, files)
+    for k in range(3):
+        monkeypatch.setattr(inputs, "secret", lambda hw, k=k: secret(hw) + f"other secret {k}".encode())
+        salts.add(inputs.submission_salt(homework, files))
+        graded = grade_folders(homework, [homework.solution, *CORRECT.values()], jobs=2)
+        short = {name: not_full_marks(results) for name, (results, _) in zip(["solution", *CORRECT], graded)}
+        assert not {name: text for name, text in short.items() if text}, k
+    assert len(salts) == 3 and own not in salts

@@ -140,3 +140,12 @@ def test_what_the_code_printed_reaches_results_json(gradescope, homework, make_s
     results = gradescope(make_submission(variant(homework, edit)))
     assert results.score == 100
     assert "What your code printed" in results.output and "forward saw t = 2" in results.output
+
+
+def test_a_backward_that_steps_with_lr_zero_loses_3_3(gradescope, homework, make_submission):
+    """Every backward case also takes the finite differences of forward, which leave the grader's
+    weights set again: 3.3 must read the weights backward(0) left before that."""
+    edit = [("        if lr != 0:\n            self.w1 = self.w1 - lr * dw1",
+             "        if True:\n            self.w1 = self.w1 - (lr or 1e-3) * dw1")]
+    out = failed(gradescope(make_submission(variant(homework, edit))))
+    assert "3.3" in out and "with lr = 0 the weights w1 changed" in out["3.3"]

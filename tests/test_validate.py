@@ -49,7 +49,7 @@ def test_a_deleted_test_lets_a_bug_survive(tmp_path):
     hidden = suite / "hidden" / "test_attack_hidden.py"
     text = hidden.read_text()
     start = text.index('@weight(2)\n@number("5.8")')
-    end = text.index("def _success_rates")
+    end = text.index("def _success_attacks")
     hidden.write_text(text[:start] + text[end:])
     code, out = run_validate(suite)
     assert code == 1
@@ -75,3 +75,38 @@ def test_a_handout_edited_by_hand(tmp_path):
     code, out = run_validate(suite)
     assert code == 1
     assert "FAIL" in line(out, "in sync") and "attack.py" in line(out, "in sync")
+
+
+def test_a_hidden_test_that_calls_again_only_for_a_wrong_answer(tmp_path):
+    """A hidden test whose calls depend on what the answer was (here without any check of the engine's,
+    which would stop the call at once): validate sees the calls differ for the bugs that trigger it."""
+    suite = copy_assignment(tmp_path)
+    hidden = suite / "hidden" / "test_setup_hidden.py"
+    text = hidden.read_text()
+    old = "                for seed in seeds for _ in range(2)]\n"
+    assert old in text
+    hidden.write_text(text.replace(old, old + "    if not np.array_equal(returned[0][\"w1\"], returned[1][\"w1\"]):\n"
+                                             "        raw_weights(student, student_network(student, HIDDEN, seed=7))\n"))
+    code, out = run_validate(suite)
+    assert code == 1
+    row = line(out, "hidden tests call student code the same way")
+    assert "FAIL" in row and "1.3 for setup_unseeded (call 9)" in out.replace("\n", " ")
+    assert "PASS" in line(out, "solution scores full marks")
+
+
+def test_a_hidden_test_that_judges_between_its_calls(tmp_path):
+    """The engine refuses the call a hidden test makes after a check looked at a value, even for the
+    solution: validate says which test and why."""
+    suite = copy_assignment(tmp_path)
+    hidden = suite / "hidden" / "test_update_hidden.py"
+    text = hidden.read_text()
+    old = "    calls = [step_calls(student, sizes, seed, lr) for sizes, seed, lr in cases]  # every call first\n" \
+          "    for (sizes, _, lr), made in zip(cases, calls):\n        check_step(sizes, lr, made)"
+    assert old in text
+    hidden.write_text(text.replace(old, "    for sizes, seed, lr in cases:\n"
+                                        "        check_step(sizes, lr, step_calls(student, sizes, seed, lr))"))
+    code, out = run_validate(suite)
+    assert code == 1
+    flat = " ".join(out.split())
+    assert "FAIL" in line(out, "solution scores full marks") and "failed: 4.2" in flat
+    assert "CalledAfterJudging" in flat

@@ -59,12 +59,30 @@ def redo(*args, **kwargs):
 
 @dataclass
 class Attacked:
-    """What the student's attack returned, read without guessing, and what it did on the side."""
-    numbers: object       # the result's numbers (None when there are none)
-    problem: str          # what is wrong with its exact type, shape or dtype ('' when nothing)
+    """What the student's attack returned, read without guessing (when first asked: a hidden test
+    looks at nothing before its last call), and what it did on the side."""
+    value: object         # as the worker sent it
+    label: str
+    shape: tuple
     mutated: bool         # y0 changed in place
     tampered: list        # attempts to change the lent model (backward with lr != 0, assignments): the first few
     attempts: int = 0     # how many there were in all
+
+    @property
+    def reading(self):
+        if not hasattr(self, "_reading"):
+            self._reading = read_array(self.value, f"the result of {self.label}", self.shape)
+        return self._reading
+
+    @property
+    def numbers(self):
+        """The result's numbers (None when there are none)."""
+        return self.reading.numbers
+
+    @property
+    def problem(self) -> str:
+        """What is wrong with its exact type, shape or dtype ('' when nothing)."""
+        return self.reading.problem
 
 
 def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) -> Attacked:
@@ -72,8 +90,7 @@ def run_attack(student, kind, model, y0, cls, eps, p, steps=10, step_size=None) 
     lent, proxy = lend(student, model)
     value, mutated = student.call(f"attack:{label}", None, proxy, y0, int(cls), eps, p=p, steps=steps,
                                   step_size=step_size, label=label, echo_args=True)
-    reading = read_array(value, f"the result of {label}", y0.shape)
-    return Attacked(reading.numbers, reading.problem, bool(len(mutated) > 1 and mutated[1]),
+    return Attacked(value, label, y0.shape, bool(len(mutated) > 1 and mutated[1]),
                     [*lent.tampered, *proxy.refused], lent.tampered.count + proxy.refused.count)
 
 
@@ -128,20 +145,46 @@ def attack_class(model, t, kind, shift) -> int:
     return int(t) if kind == "untargeted" else (int(t) + shift) % model.classes
 
 
-def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, contract=False):
-    """One attack on the lent model, with the budget and the box checked on a result that moved
-    (and, with `contract`, its type and untouched inputs); (y, the class attacked, the contract's
-    attack on the same input)."""
+@dataclass
+class Case:
+    """One attack the student's code ran on a lent model, and what it was asked: judged after every
+    attack of the test has run (a hidden test's calls must not depend on its verdicts)."""
+    attacked: Attacked
+    model: object
+    y0: np.ndarray
+    cls: int
+    kind: str
+    p: float
+    eps: float
+    steps: int
+
+
+def limits_attack(student, model, y0, t, kind, p, eps, steps, target_shift=5) -> Case:
+    """Run one attack with the budget and the box to judge (limits_judged)."""
     cls = attack_class(model, t, kind, target_shift)
-    attacked = run_attack(student, kind, model, y0, cls, eps, p, steps=steps)
-    y = numbers(attacked)
+    return Case(run_attack(student, kind, model, y0, cls, eps, p, steps=steps), model, y0, cls, kind, p, eps, steps)
+
+
+def limits_judged(case: Case, contract=False):
+    """The budget and the box checked on a result that moved (and, with `contract`, its type and
+    untouched inputs); (y, the contract's attack on the same input)."""
+    model, y0, cls, kind, p, eps, steps = case.model, case.y0, case.cls, case.kind, case.p, case.eps, case.steps
+    y = numbers(case.attacked)
     correct = pgd(model, y0, cls, eps, p, steps, None, kind)
     check_moved(y, y0, correct, p, kind, eps)
     if contract:
-        check_contract(attacked, kind)
+        check_contract(case.attacked, kind)
     check_limits(y, y0, eps, p, kind,
                  redo_rms=lambda: redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True))
-    return y, cls, correct
+    return y, correct
+
+
+def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, contract=False):
+    """One attack on the lent model, judged at once (visible tests); (y, the class attacked, the
+    contract's attack on the same input)."""
+    case = limits_attack(student, model, y0, t, kind, p, eps, steps, target_shift)
+    y, correct = limits_judged(case, contract)
+    return y, case.cls, correct
 
 
 def looks_like_sign_step(y, y0) -> bool:
@@ -166,10 +209,21 @@ def guard_used(y, y0, model, cls, eps, p, kind, gradient_norm, bound):
     return guard if redone is not None and np.max(np.abs(redone - y)) <= bound else None
 
 
-def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
-    """steps=1, step_size=eps must be exactly clip(y0 +- eps * direction(dE/dy0), 0, 1)."""
+def one_step_attack(student, model, y0, t, kind, p, eps, target_shift=3) -> Case:
+    """Run steps=1, step_size=eps (judged by one_step_judged)."""
     cls = attack_class(model, t, kind, target_shift)
-    y = numbers(run_attack(student, kind, model, y0, cls, eps, p, steps=1, step_size=eps))
+    return Case(run_attack(student, kind, model, y0, cls, eps, p, steps=1, step_size=eps), model, y0, cls, kind,
+                p, eps, 1)
+
+
+def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
+    one_step_judged(one_step_attack(student, model, y0, t, kind, p, eps, target_shift))
+
+
+def one_step_judged(case: Case) -> None:
+    """steps=1, step_size=eps must be exactly clip(y0 +- eps * direction(dE/dy0), 0, 1)."""
+    model, y0, cls, kind, p, eps = case.model, case.y0, case.cls, case.kind, case.p, case.eps
+    y = numbers(case.attacked)
     model.forward(np.asarray(y0, dtype=np.float64), int(cls))
     g = model.backward()["y0"]
     gradient_norm, step = float(np.linalg.norm(g)), direction(g, p)
@@ -240,9 +294,10 @@ def direction_case(student, model, y0, t, kind, eps, steps=10, target_shift=5):
 
 
 def check_norms(student, arrays_and_ps, strict: bool = False) -> None:
-    """lp_norm's values (and, `strict`, that each is a float, as the contract says)."""
-    for x, p in arrays_and_ps:
-        value = student.call("attack:lp_norm", None, x, p, label="lp_norm")
+    """lp_norm's values (and, `strict`, that each is a float, as the contract says); every call is
+    made before any value is looked at."""
+    values = [student.call("attack:lp_norm", None, x, p, label="lp_norm") for x, p in arrays_and_ps]
+    for (x, p), value in zip(arrays_and_ps, values):
         got = as_float(value, f"lp_norm(x, {p})") if strict else read_float(value, f"lp_norm(x, {p})").require()
         want = norm(x, p)
         result = close(got, want, NORM)

@@ -1,7 +1,9 @@
 """Homework 2 helpers: the student's network through the sandbox, the grader's weights, sizes.
 
 Sizes are chosen with M0, M1 and N all different so a transposed matrix shows.
-Visible tests use SMALL; hidden tests (hidden/) use other sizes and inputs.
+Visible tests use SMALL; hidden tests (hidden/) use other sizes and inputs. Inputs come from
+the engine's generator: in a visible test graded on Gradescope, batch or check they are the
+submission's own (the bundle's recorded ones elsewhere; see engine/grading/inputs.py).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import numpy as np
 
 from autograder.engine.grading.checks import Feedback, Reading, as_array, read_array, read_float
 from autograder.engine.grading.calls import StudentFailure
+from autograder.engine.grading.inputs import generator
 
 
 SMALL = (7, 5, 3)          # M0, M1, N in the visible tests
@@ -30,13 +33,13 @@ VARIABLE_SYMBOLS = {"y0": ("M0",), "a1": ("M1",), "y1": ("M1",), "a2": ("N",), "
 def random_weights(sizes, seed: int, scale: float = 1.0, bias: float = 0.5) -> dict:
     """Weights the grader sets: nonzero biases, so a missing bias term shows."""
     m0, m1, n = sizes
-    rng = np.random.default_rng(seed)
+    rng = generator(seed)
     return {"w1": rng.normal(0, scale, (m1, m0)), "b1": rng.normal(0, bias, m1),
             "w2": rng.normal(0, scale, (n, m1)), "b2": rng.normal(0, bias, n)}
 
 
 def random_input(sizes, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed + 1000).uniform(0, 1, sizes[0])
+    return generator(seed + 1000).uniform(0, 1, sizes[0])
 
 
 def student_network(student, sizes, weights: dict | None = None, seed: int = 0):
@@ -57,26 +60,28 @@ def student_network(student, sizes, weights: dict | None = None, seed: int = 0):
 
 def forward_value(student, net, y0, t) -> Reading:
     """E as forward returned it: its number (when it is one) and what is wrong with its type."""
-    value = student.call(net, "forward", y0, int(t), label="Network.forward")
+    return read_loss(student.call(net, "forward", y0, int(t), label="Network.forward"))
+
+
+def read_loss(value) -> Reading:
     return read_float(value, "E (the return of forward)")
-
-
-def student_loss(student, net, y0, t) -> float:
-    """E's number; a value whose type is off but whose number is clear is judged on its number
-    (the type is test 2.2's business)."""
-    return forward_value(student, net, y0, t).require()
 
 
 def student_weights(student, net, sizes, strict: bool = True) -> dict:
     """w1, b1, w2, b2 as the student's network holds them: checked for exact shape and dtype
     (strict, for setup's tests) or read as numbers (for tests of what the values are)."""
+    return read_weights(raw_weights(student, net), sizes, strict)
+
+
+def raw_weights(student, net) -> dict:
+    """w1, b1, w2, b2 as the worker sent them, not looked at yet (a hidden test reads them after
+    its last call)."""
     try:
-        values = student.get_many(net, PARAMETERS, label="reading net.w1, net.b1, net.w2, net.b2")
+        return student.get_many(net, PARAMETERS, label="reading net.w1, net.b1, net.w2, net.b2")
     except StudentFailure as exc:
         if "AttributeError" in str(exc):
             raise Feedback(f"setup: {exc}\n  setup must create self.w1, self.b1, self.w2 and self.b2.") from None
         raise
-    return read_weights(values, sizes, strict)
 
 
 def read_weights(values: dict, sizes, strict: bool = False) -> dict:

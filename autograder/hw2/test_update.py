@@ -9,7 +9,7 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.engine.grading.checks import Feedback, close, read_array
 
-from .support import PARAMETERS, SMALL, random_input, random_weights, shape_of, student_network, student_weights
+from .support import PARAMETERS, SMALL, random_input, random_weights, raw_weights, read_weights, shape_of, student_network
 from .tolerances import UPDATE
 
 
@@ -45,12 +45,21 @@ def step_problem(key, old, new, step) -> str:
             f"({result.where(key)}).")
 
 
-def _check_step(student, sizes, seed, lr):
+def step_calls(student, sizes, seed, lr) -> tuple:
+    """One forward and backward(lr) on the grader's weights: (those weights, what backward returned,
+    the weights after it as the worker sent them). Nothing is looked at yet: a hidden test makes all
+    its calls before judging any (engine/grading/verdicts.py)."""
     weights = random_weights(sizes, seed)
     net = student_network(student, sizes, weights)
     student.call(net, "forward", random_input(sizes, seed), 1, label="Network.forward")
     grads = student.call(net, "backward", lr, label="Network.backward")
-    after = student_weights(student, net, sizes, strict=False)
+    return weights, grads, raw_weights(student, net)
+
+
+def check_step(sizes, lr, calls) -> None:
+    """Feedback unless each weight moved by -lr x the gradient backward returned."""
+    weights, grads, after = calls
+    after = read_weights(after, sizes)
     problems = []
     for key in PARAMETERS:
         try:
@@ -71,4 +80,4 @@ def _check_step(student, sizes, seed, lr):
 @visibility("visible")
 def test_step_uses_returned_gradients(student):
     """update: after backward(lr=0.1), each weight equals old - lr * the gradient you returned"""
-    _check_step(student, SMALL, seed=51, lr=0.1)
+    check_step(SMALL, 0.1, step_calls(student, SMALL, seed=51, lr=0.1))

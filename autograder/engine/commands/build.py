@@ -133,8 +133,10 @@ def build_autograder_zip(homework, out: Path) -> Path:
     return target
 
 
-def record_visible_expectations(homework) -> dict:
-    """Grade the solution on the visible tests while the reference's @recorded functions record."""
+def record_visible_expectations(homework, fresh_inputs: bool = False, full_marks: bool = True) -> dict:
+    """Grade the solution on the visible tests while the reference's @recorded functions record: on
+    their recorded inputs (the bundle's, see inputs.py) unless `fresh_inputs` (validate compares).
+    Unless the solution passes them all (`full_marks`), nothing is recorded for a handout."""
     import numpy as np
 
     from autograder.engine.grading import replay
@@ -142,11 +144,11 @@ def record_visible_expectations(homework) -> dict:
 
     replay.RECORDING = {}
     try:
-        results = run_suite(homework, str(homework.solution), visible_only=True)
+        results = run_suite(homework, str(homework.solution), visible_only=True, fresh_inputs=fresh_inputs)
         table = replay.RECORDING
     finally:
         replay.RECORDING = None
-    if results.score < results.max_score:
+    if full_marks and results.score < results.max_score:
         failed = [t.number for t in results.tests if t.status != "passed"]
         raise RuntimeError(f"the solution fails visible tests {failed}: not building a handout")
     table["__numpy__"] = np.__version__
@@ -185,11 +187,11 @@ def build_handout_zip(homework, out: Path) -> Path:
         skip = set(exclude) | ({reference} if reference else set())
         _add_engine_and_homework(archive, homework, skip=tuple(sorted(skip)))
         if reference:
-            from autograder.engine.grading.replay import replay_module_source
+            from autograder.engine.grading.replay import TABLE, replay_module_source
             names = [n for n in table if not n.startswith("__")]
             _add_file(archive, homework.suite / reference, f"autograder/{suite}/{reference}",
-                      replay_module_source(names, "expected.json").encode())
-            _add_file(archive, homework.suite / reference, f"autograder/{suite}/expected.json",
+                      replay_module_source(names, TABLE).encode())
+            _add_file(archive, homework.suite / reference, f"autograder/{suite}/{TABLE}",
                       json.dumps(table).encode())
         _add_file(archive, homework.suite, f"autograder/{suite}/withheld.json",
                   json.dumps(withheld_summary(manifest), indent=1).encode())

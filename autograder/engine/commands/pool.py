@@ -43,9 +43,10 @@ _SANDBOX = None  # one fork server per pool process, reset between submissions
 
 
 def _grade_one(args) -> tuple:
-    """In a pool process: grade one submission, never raise."""
+    """In a pool process: grade one submission, never raise. A fifth item "trace" asks for the calls'
+    digests in the results (run_suite's trace, for validate)."""
     global _SANDBOX
-    homework_dir, submission_id, folder, results_path = args
+    homework_dir, submission_id, folder, results_path, *options = args
     from autograder.engine.grading.grade import run_suite, shared_sandbox
     from autograder.engine.homework import Homework
     started = time.monotonic()
@@ -53,7 +54,7 @@ def _grade_one(args) -> tuple:
         homework = Homework.load(homework_dir)
         if _SANDBOX is None:
             _SANDBOX = shared_sandbox(homework)
-        results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX)
+        results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX, trace="trace" in options)
     except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
         results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
                            time.monotonic() - started)
@@ -103,11 +104,13 @@ def grade_tasks(tasks: list, jobs: int, record) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def grade_folders(homework, folders: list, jobs: int) -> list:
-    """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch."""
+def grade_folders(homework, folders: list, jobs: int, trace: bool = False) -> list:
+    """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch (`trace`: with
+    the digests of the calls each test made, see run_suite)."""
     out = Path(tempfile.mkdtemp(prefix="graded-"))
     try:
-        tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json")) for i, f in enumerate(folders)]
+        tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json"), *(["trace"] if trace else []))
+                 for i, f in enumerate(folders)]
         seconds: dict = {}
         grade_tasks(tasks, max(1, jobs), lambda sid, score, elapsed: seconds.__setitem__(sid, elapsed))
         return [(Results.model_validate_json((out / f"{i}.json").read_text()), seconds[str(i)])

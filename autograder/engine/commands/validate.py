@@ -4,7 +4,9 @@ Staff change tests and solutions every semester; before students see it,
 ``validate`` grades the solution (full marks), the handout (exactly 0), every
 catalogued bug (it must cost its own stage, only the stages it declares, and
 its feedback must name the mistake), the solution twice (identical results),
-and checks the suite's shape (visible and hidden tests in every stage,
+that no hidden test's calls into student code depend on its answers (every
+graded folder makes the solution's calls), that the visible tests' inputs on
+Gradescope are none of the bundle's recorded ones, and checks the suite's shape (visible and hidden tests in every stage,
 weights adding up), its time budget and the handout's sync with the solution.
 With a fairness corpus (homework.json "corpus", see corpus.py) it also grades
 every correct variant (full marks) and every degenerate submission (at most
@@ -23,11 +25,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.engine.commands.build import collect_manifest, handout_drift
+from autograder.engine.commands.build import collect_manifest, handout_drift, record_visible_expectations
 from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
 from autograder.engine.commands.pool import grade_folders
 from autograder.engine.grading.results import stage_totals
 from autograder.engine.grading.results import stage_of
+from autograder.engine.grading.verdicts import diverging
 
 
 @dataclass
@@ -73,7 +76,7 @@ def validate(homework, jobs: int | None = None) -> list:
         folders.update({f"correct:{name}": folder for name, folder in correct.items()})
         folders.update({f"degenerate:{case.name}": case.folder for case in degenerate})
         order = list(folders) + ["solution (again)"]
-        graded = dict(zip(order, grade_folders(homework, [*folders.values(), homework.solution], jobs)))
+        graded = dict(zip(order, grade_folders(homework, [*folders.values(), homework.solution], jobs, trace=True)))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -104,6 +107,9 @@ def validate(homework, jobs: int | None = None) -> list:
     if homework.corpus:
         lines += _corpus_lines(graded, correct, degenerate)
 
+    lines.append(_same_calls_line(graded))
+    lines.append(_fresh_inputs_line(homework))
+
     again, _ = graded["solution (again)"]
     lines.append(Line("two runs give identical results", _comparable(again) == _comparable(solution),
                       "identical" if _comparable(again) == _comparable(solution) else "the runs differ"))
@@ -130,6 +136,37 @@ def validate(homework, jobs: int | None = None) -> list:
     return lines
 
 
+def _same_calls_line(graded: dict) -> Line:
+    """Each hidden test makes the same calls into every graded folder's code as into the solution's
+    (up to a call that failed in that code): student code cannot learn a hidden verdict from them."""
+    solution, _ = graded["solution"]
+    hidden = [t.number for t in solution.tests if t.visibility != "visible"]
+    reference = solution.extra_data.get("calls", {})
+    differ = []
+    for name, (results, _) in graded.items():
+        calls = results.extra_data.get("calls", {})
+        for number in hidden:
+            at = diverging(reference.get(number, []), calls.get(number, []))
+            if at is not None:
+                differ.append(f"{number} for {name} (call {at + 1})")
+    return Line(f"hidden tests call student code the same way whatever its answers ({len(graded)} folders)",
+                not differ, "other calls: " + ", ".join(differ[:8]) if differ else "same calls")
+
+
+def _fresh_inputs_line(homework) -> Line:
+    """The visible tests' inputs on Gradescope are the submission's own: no call of the reference the
+    bundle recorded (what a lookup table could answer) is asked again."""
+    if not homework.bundle.get("reference_module"):
+        return Line("visible tests draw fresh inputs on Gradescope", True, "no recorded values are shipped")
+    keys = [{(name, key) for name, calls in record_visible_expectations(homework, fresh, full_marks=False).items()
+             if not name.startswith("__") for key in calls} for fresh in (False, True)]
+    repeated = keys[0] & keys[1]
+    return Line("visible tests draw fresh inputs on Gradescope", not repeated,
+                f"{len(repeated)} of the bundle's {len(keys[0])} recorded calls asked again "
+                f"({', '.join(sorted({name for name, _ in repeated}))})" if repeated else
+                f"none of the bundle's {len(keys[0])} recorded calls asked again")
+
+
 def _corpus_lines(graded: dict, correct: dict, degenerate: list) -> list:
     short = {name: not_full_marks(graded[f"correct:{name}"][0]) for name in correct}
     short = {name: text for name, text in short.items() if text}
@@ -145,7 +182,9 @@ def _corpus_lines(graded: dict, correct: dict, degenerate: list) -> list:
 
 def _failed(results) -> str:
     failed = [t.number for t in results.tests if t.status != "passed"]
-    return f" (failed: {', '.join(failed)})" if failed else ""
+    errors = results.extra_data.get("internal_errors") or {}
+    why = "; ".join(f"{number}: {text[:300]}" for number, text in list(errors.items())[:2])
+    return (f" (failed: {', '.join(failed)})" if failed else "") + (f"; the grader's own errors: {why}" if why else "")
 
 
 def print_lines(lines: list, console=None) -> None:

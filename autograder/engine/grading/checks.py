@@ -14,6 +14,9 @@ Comparisons use a ``Tolerance`` scaled to what is compared and report the
 worst entry, the difference and the bar; ``likely_mistake`` recognises the
 usual mistakes (transposed, sign flipped, off by a constant factor, or equal
 to an alternative the homework computed).
+
+Each look at a value is noted (verdicts.judged): in a hidden test, no call into
+student code may follow one (see verdicts.py).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograder.engine.grading import verdicts
 from autograder.engine.sandbox.channel import ForeignArray, ForeignScalar, Opaque
 
 
@@ -67,6 +71,7 @@ def fmt_index(name: str, index) -> str:
 
 def as_array(value, name: str, shape, symbols=None, dtype=np.float64, finite: bool = True) -> np.ndarray:
     """The value as a plain float64 ndarray of exactly `shape`, or Feedback saying why not."""
+    verdicts.judged(f"checking {name}")
     shape = tuple(shape)
     if not isinstance(value, np.ndarray):
         raise Feedback(f"{name}: expected a NumPy array of shape {fmt_shape(shape, symbols)}, "
@@ -89,6 +94,7 @@ def as_array(value, name: str, shape, symbols=None, dtype=np.float64, finite: bo
 
 def as_float(value, name: str, finite: bool = True) -> float:
     """A real Python float or NumPy floating scalar (not an array, not a subclass), as float."""
+    verdicts.judged(f"checking {name}")
     if type(value) is float or (isinstance(value, np.floating) and type(value).__module__ == "numpy"):
         number = float(value)
     elif isinstance(value, np.ndarray) and value.ndim == 0:
@@ -126,6 +132,7 @@ NUMERIC_KINDS = "iuf"  # integers and floats; bool and complex are not numbers a
 def numbers_of(value):
     """An ndarray of the value's numbers, or None: plain arrays, NumPy's own subclasses
     (np.matrix), nested lists or tuples of ints and floats; never a student's own class."""
+    verdicts.judged("reading a value's numbers")
     if isinstance(value, ForeignArray):
         if not value.type_name.startswith("numpy."):
             return None  # a subclass of the student's: its methods may lie, so no numbers from it
@@ -207,6 +214,7 @@ class Tolerance:
 
 def close(got, want, tol: Tolerance) -> "Comparison":
     """Compare two arrays (or numbers) of the same shape under `tol`; report the worst entry."""
+    verdicts.judged("a comparison")
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     bound = tol.bound(want)
     if got.shape != want.shape:
@@ -248,6 +256,7 @@ def rel_errors(got: np.ndarray, want: np.ndarray, floor: float = 1e-8) -> np.nda
 
 
 def compare(got: np.ndarray, want: np.ndarray, tol: float = 1e-6, floor: float = 1e-8) -> Comparison:
+    verdicts.judged("a comparison")
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     errors = rel_errors(got, want, floor)
     if errors.size == 0:

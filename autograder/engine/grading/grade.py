@@ -19,7 +19,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from autograder.engine.grading import inputs, replay, verdicts
 from autograder.engine.sandbox import isolation
+from autograder.engine.sandbox.failures import StudentFailure
 from autograder.engine.homework import Homework
 from autograder.engine.sandbox.limits import Limits
 from autograder.engine.grading.locate import locate
@@ -38,12 +40,20 @@ UNUSED_PLUGINS = ("cacheprovider", "doctest", "junitxml", "pastebin", "legacypat
 
 
 class SubmissionFixtures:
-    """Fixtures every homework's tests can use: the submission, behind the sandbox."""
+    """Fixtures every homework's tests can use: the submission, behind the sandbox.
+
+    Around each test it also says which test runs to what depends on it: the inputs (a visible
+    test's are the submission's own, see inputs.py), the rule that a hidden test makes its calls
+    before it judges (verdicts.py), and where what student code prints goes (Student.begin_test).
+    """
 
     def __init__(self, homework: Homework, submission: str, plugin: GradescopePlugin, limits: Limits,
-                 sandbox: Sandbox | None = None, student_class=Student):
+                 sandbox: Sandbox | None = None, student_class=Student, fresh_inputs: bool = True,
+                 trace: bool = False):
         self.homework, self.submission, self.plugin, self.limits = homework, submission, plugin, limits
         self.student_class = student_class
+        self.fresh_inputs = fresh_inputs  # False: the recorded inputs even here (build records them)
+        self.watch = verdicts.CallWatch(trace)
         self.sandbox = sandbox
         self.own_sandbox = sandbox is None
         self.students: list = []
@@ -69,7 +79,10 @@ class SubmissionFixtures:
             self.plugin.notes.extend(located.missing.values())
             self.prepared = self.student_class(self.sandbox or SimpleNamespace(limits=self.limits), located.found,
                                                located.missing, self.homework.call_seconds)
+            self.prepared.watch = self.watch
             self.students.append(self.prepared)
+            fresh = self.fresh_inputs and not replay.bundled(self.homework)
+            inputs.use(inputs.submission_salt(self.homework, located.found) if fresh else None)
             self.prepared.prepare()
         return self.prepared
 
@@ -80,21 +93,43 @@ class SubmissionFixtures:
         yield student
         student.close()
 
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        hidden = getattr(getattr(item, "obj", None), "__visibility__", "visible") != "visible"
+        inputs.begin_test(visible=not hidden)
+        verdicts.begin_test(hidden)
+        for student in self.students:
+            student.begin_test(item.nodeid, hidden)
+        yield
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        yield
+        if call.excinfo is not None and isinstance(call.excinfo.value, StudentFailure):
+            self.watch.stopped()
+
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self, session, exitstatus):
         """Before the plugin builds the results: what the student's code printed joins them."""
         self.collect_output()
 
     def collect_output(self) -> None:
+        """What student code printed: before any hidden test, in the top-level output; during a
+        hidden test, in that test's own output (shown with it, once the results are published)."""
         for student in self.students:
             student.close()
-            out = student.output()
-            if out:
-                self.plugin.notes.append("What your code printed (cut to its start and end):\n" + out[-8000:])
+            for test in student.printed:
+                out = student.output(test)
+                if out and test is None:
+                    self.plugin.notes.append("What your code printed (cut to its start and end):\n" + out[-8000:])
+                elif out:
+                    self.plugin.printed[test] = out
         self.students = []
 
     def close(self) -> None:
         self.collect_output()
+        inputs.use(None)
+        verdicts.end()
         if self.sandbox is not None:
             if self.own_sandbox:
                 self.sandbox.shutdown()
@@ -115,12 +150,16 @@ def keep_secret(*paths) -> None:
 def run_suite(homework: Homework, submission: str, *, visible_only: bool = False,
               manifest: list | None = None, limits: Limits | None = None,
               quiet: bool = True, extra_plugins=(), log=None, sandbox: Sandbox | None = None,
-              student_class=Student) -> Results:
-    """Grade one submission; returns the results (does not write them)."""
+              student_class=Student, fresh_inputs: bool = True, trace: bool = False) -> Results:
+    """Grade one submission; returns the results (does not write them). `fresh_inputs=False` grades
+    the visible tests on their recorded inputs (build records them so); `trace` puts a digest of every
+    call into student code, per test number, in the results' extra_data["calls"], and the grader's own
+    errors in extra_data["internal_errors"] (validate)."""
     log = log or (lambda text: print(text, file=sys.stderr))
     limits = limits or Limits(call_seconds=homework.call_seconds)
     plugin = GradescopePlugin(visible_only=visible_only, manifest=manifest, log=log)
-    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class)
+    fixtures = SubmissionFixtures(homework, os.path.abspath(submission), plugin, limits, sandbox, student_class,
+                                  fresh_inputs, trace)
     fixtures.prepare_student()  # before pytest starts: the worker is forked while pytest collects
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # only our plugins: faster, and nothing installed joins in
     args = [str(homework.suite), *(f"-pno:{name}" for name in UNUSED_PLUGINS), "--assert=plain",
@@ -145,6 +184,10 @@ def run_suite(homework: Homework, submission: str, *, visible_only: bool = False
     results = plugin.results or plugin.build()
     sandbox = fixtures.sandbox
     results.extra_data = {"isolation": sandbox.isolation if sandbox else ""}
+    if trace:
+        numbers = {nodeid: meta["number"] for nodeid, meta in plugin.meta.items()}
+        results.extra_data["calls"] = {numbers.get(test, test): calls for test, calls in fixtures.watch.calls.items()}
+        results.extra_data["internal_errors"] = {numbers.get(test, test): text for test, text in plugin.internal.items()}
     warnings = sandbox.isolation_warnings if sandbox else []
     if warnings:  # a network not cut, secrets readable: where the student and staff read it
         results.output = "\n\n".join(filter(None, [results.output, *warnings]))

@@ -32,6 +32,8 @@ class GradescopePlugin:
         self.meta: dict = {}        # nodeid -> dict(name, number, weight, visibility, tags, hide)
         self.outcomes: dict = {}    # nodeid -> (score or None, output)
         self.notes: list = []       # top-level messages for the student
+        self.printed: dict = {}     # nodeid -> what student code printed during that (hidden) test
+        self.internal: dict = {}    # nodeid -> the grader's own error in that test, in one line (staff)
         self.started = time.monotonic()
         self.collection_errors: list = []
         self.results: Results | None = None
@@ -70,6 +72,10 @@ class GradescopePlugin:
             if counters[meta["number"]] > 1:
                 seen[meta["number"]] = seen.get(meta["number"], 0) + 1
                 meta["number"] = f"{meta['number']}.{seen[meta['number']]}"
+        # visible tests first: nothing a hidden test does to the submission's worker (a hang that
+        # fails later calls at once, the time budget spent, a crash, a thread it set off, state kept
+        # in the worker) can then show in a visible test's outcome or output
+        keep.sort(key=lambda item: self.meta[item.nodeid]["visibility"] != "visible")
         items[:] = keep
 
     def pytest_collectreport(self, report):
@@ -114,7 +120,8 @@ class GradescopePlugin:
         if isinstance(exc, AssertionError):
             return clean_text(str(exc), 20_000) or "The check failed."
         trace = "".join(traceback.format_exception(exc)) if exc is not None else report.longreprtext
-        self.log(f"internal error in {item.nodeid}:\n{trace}")  # the whole traceback, whatever --tb says
+        self.log(f"internal error in {item.nodeid}:\n{trace}")
+        self.internal[item.nodeid] = f"{type(exc).__name__}: {exc}" if exc is not None else trace[-300:]  # the whole traceback, whatever --tb says
         return INTERNAL_ERROR
 
     # -- the end ----------------------------------------------------------------
@@ -128,6 +135,9 @@ class GradescopePlugin:
                 nodeid, (0.0, "This test did not run, so it earns no points.", True))
             if meta["hide"] and failed:
                 output = str(meta["hide"])
+            elif self.printed.get(nodeid):
+                output = "\n\n".join(filter(None, [output, "What your code printed during this test (cut to "
+                                                             "its start and end):\n" + self.printed[nodeid][-8000:]]))
             tests.append(_result(meta, score, output, failed))
         present = {t.number for t in tests}
         for entry in self.manifest:

@@ -4,7 +4,9 @@ The handout bundle must carry no reference solution, yet its self-check runs
 the visible tests. At build, functions marked ``@recorded`` store every result
 the visible tests ask of them, keyed by a hash of the call; the bundle's
 reference module is then a ``Replay`` of that table. A call the table does
-not hold (a hidden test's input) fails with a clear message.
+not hold (a hidden test's input) fails with a clear message. The table holds the
+recorded inputs only: wherever the reference is present, the visible tests draw
+inputs of the submission's own (inputs.py), so the table answers none of them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,13 @@ from pathlib import Path
 import numpy as np
 
 RECORDING: dict | None = None  # name -> {key: value} while a build records
+TABLE = "expected.json"  # the recorded values, beside the bundle's replaying reference module
+
+
+def bundled(homework) -> bool:
+    """Is this the student bundle (the reference replaced by recorded values)? There the visible
+    tests must ask for exactly the recorded calls, so their inputs are the recorded ones."""
+    return bool(homework.bundle.get("reference_module")) and (homework.suite / TABLE).is_file()
 
 
 class NotRecorded(AssertionError):

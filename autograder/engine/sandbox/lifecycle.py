@@ -4,7 +4,10 @@ end, however many workers the submission went through)."""
 
 from __future__ import annotations
 
+import os
+
 from autograder.engine.sandbox import failures as F
+from autograder.engine.sandbox.output import HeadTail
 
 
 class WorkerLifecycle:
@@ -82,13 +85,42 @@ class WorkerLifecycle:
         return status
 
     def _keep_output(self, worker) -> None:
-        self.output_log.add(worker.output.text())  # its start and end only, however many workers
+        """What the worker printed since the last cut joins the test it was printed in; its scratch
+        folder's path (random, as in a warning's "/tmp/.../network.py:95") is left out, so the same
+        submission shows the same output each time it is graded."""
+        text = worker.output.cut()
+        scratch = getattr(worker, "scratch", None)
+        self._printed(text.replace(os.path.join(scratch, ""), "") if scratch else text)
+
+    def _printed(self, text: str) -> None:
+        """What student code printed joins the output of the test it was printed in (see begin_test)."""
+        if text:
+            bucket = self.printed.setdefault(self.printing_to, HeadTail(self.sandbox.limits.output_bytes, ""))
+            bucket.add("\n" + text if bucket and not (bucket.tail or bucket.head).endswith("\n") else text)
+
+    def begin_test(self, test: str, hidden: bool) -> None:
+        """A test starts: what the worker printed so far belongs to the test before it.
+
+        Printing goes to the top-level output (key None) until the first hidden test starts; from
+        then on, to the hidden test running (or, should a visible test come after a hidden one, to
+        the last hidden test): a thread a hidden test set off cannot reach a visible place either.
+        """
+        if self.worker is not None:
+            self._keep_output(self.worker)
+        if hidden:
+            self.printing_to = test
+        if self.watch is not None:
+            self.watch.begin_test(test)
 
     def close(self) -> None:
         self._retire()
 
-    def output(self) -> str:
-        parts = [self.output_log.text()]
+    def output(self, test: str | None = None) -> str:
+        """What student code printed: at the top level (None) or during the hidden test `test`."""
         if self.worker is not None:
-            parts.append(self.worker.output.text())
-        return "\n".join(p for p in parts if p)
+            self._keep_output(self.worker)
+        bucket = self.printed.get(test)
+        if not bucket:
+            return ""
+        middle = f"\n[... {bucket.dropped} characters of output cut ...]\n" if bucket.dropped else ""
+        return bucket.head + middle + bucket.tail

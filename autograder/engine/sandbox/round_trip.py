@@ -21,7 +21,18 @@ class RoundTrips:
     def _round_trip(self, request: dict, frames: list, label: str, seconds: float | None = None,
                     keys=()) -> dict:
         """Send, answer callbacks, receive. `keys` name the student functions the request runs:
-        one that hung before fails at once, and a lone one that hangs now is remembered."""
+        one that hung before fails at once, and a lone one that hangs now is remembered. The
+        Student's `watch`, if any, sees every request first (and is told when one failed)."""
+        if self.watch is None:
+            return self._exchange(request, frames, label, seconds, keys)
+        self.watch.calling(request, frames, label)
+        try:
+            return self._exchange(request, frames, label, seconds, keys)
+        except F.StudentFailure:
+            self.watch.failed()
+            raise
+
+    def _exchange(self, request: dict, frames: list, label: str, seconds: float | None, keys) -> dict:
         seconds = seconds or self.call_seconds
         if label in self.timed_out:
             raise F.TimedOut(label, self.timed_out[label], earlier=True)

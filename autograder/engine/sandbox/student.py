@@ -16,7 +16,6 @@ from autograder.engine.sandbox import failures as F
 from autograder.engine.sandbox.channel import encode
 from autograder.engine.sandbox.lending import Lending
 from autograder.engine.sandbox.lifecycle import WorkerLifecycle
-from autograder.engine.sandbox.output import OutputLog
 from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
 from autograder.engine.sandbox.round_trip import RoundTrips, failure
 from autograder.engine.sandbox.totals import TOTALS, Totals
@@ -63,7 +62,9 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         self.hung: dict = {}        # "module:Class.method" -> (label, seconds), seen by batches too
         self.totals = totals or TOTALS  # what the grader keeps for it, and callbacks: bounded (totals.py)
         self.callbacks = 0          # uses of lent objects, all calls together
-        self.output_log = OutputLog(self.totals.retired_output_chars)  # retired workers' output
+        self.printed: dict = {}     # test (None: the top level) -> HeadTail of what student code printed
+        self.printing_to: str | None = None  # where printing goes now (see begin_test)
+        self.watch = None           # consulted before every request (grading's verdicts.CallWatch)
         self.memo: dict = {}        # what a suite derived from this submission, shared between its tests
 
     # -- calls ------------------------------------------------------------------

@@ -7,7 +7,7 @@ from autograder.engine.grading.calls import Ref
 from autograder.engine.grading.checks import Feedback, read_array
 
 from .. import reference
-from ..attacks import check_limits, check_norms, limits_case, one_step_case, pname
+from ..attacks import check_limits, check_norms, limits_attack, limits_judged, one_step_attack, one_step_judged, pname
 from ..models import LINEAR_SOURCE, LinearModel, trained_linear
 
 
@@ -37,9 +37,11 @@ def test_lp_norm_images(student):
 def test_budgets_on_trained_network(student, trained, data):
     """attack: budgets and box on the trained network, other eps, norms and step counts"""
     images, labels = _correct(trained, data, 8, start=1500)
-    for i, (kind, p, eps, steps) in enumerate([("untargeted", np.inf, 0.03, 25), ("targeted", 2, 0.4, 7),
-                                               ("untargeted", 2, 2.5, 15), ("targeted", np.inf, 0.25, 3)]):
-        limits_case(student, reference.ReferenceModel(trained), images[i], int(labels[i]), kind, p, eps, steps)
+    cases = [limits_attack(student, reference.ReferenceModel(trained), images[i], int(labels[i]), kind, p, eps, steps)
+             for i, (kind, p, eps, steps) in enumerate([("untargeted", np.inf, 0.03, 25), ("targeted", 2, 0.4, 7),
+                                                        ("untargeted", 2, 2.5, 15), ("targeted", np.inf, 0.25, 3)])]
+    for case in cases:  # judged once every attack has run
+        limits_judged(case)
 
 
 @weight(2)
@@ -49,24 +51,34 @@ def test_budgets_on_trained_network(student, trained, data):
 def test_one_step_exact_on_trained_network(student, trained, data):
     """attack: one step on the trained network, L_inf and L_2, untargeted and targeted"""
     images, labels = _correct(trained, data, 3, start=1500)
-    for kind in ("untargeted", "targeted"):
-        one_step_case(student, reference.ReferenceModel(trained), images[1], int(labels[1]), kind, 2, 0.8)
-        one_step_case(student, reference.ReferenceModel(trained), images[2], int(labels[2]), kind, np.inf, 0.05)
+    cases = [one_step_attack(student, reference.ReferenceModel(trained), images[i], int(labels[i]), kind, p, eps)
+             for kind in ("untargeted", "targeted") for i, p, eps in ((1, 2, 0.8), (2, np.inf, 0.05))]
+    for case in cases:  # judged once every attack has run
+        one_step_judged(case)
 
 
-def _success_rates(student, linear, data, kind, p, eps, count=20):
-    """The student's attack and the reference's on the same digits, against a trained softmax
-    regression that runs inside the student's worker (no round trip per step)."""
+def _success_attacks(student, linear, data, count=20):
+    """Run the student's attacks for every (kind, p, eps) of SUCCESS on the same digits, against a
+    trained softmax regression that runs inside the student's worker (no round trip per step):
+    {(kind, p, eps): (the digits, their labels, the classes attacked, what the attacks returned)}."""
     images, labels = data
     model = LinearModel(weights=linear)
     keep = np.flatnonzero(model.predict(images[1550:]) == labels[1550:])[:count] + 1550
     images, labels = images[keep], labels[keep]
     student.provide("_grader_models", LINEAR_SOURCE)
-    net = student.new("_grader_models:LinearModel", weights=linear, label="the grader's model")
-    classes = labels if kind == "untargeted" else (labels + 1) % 10
-    calls = [(f"attack:{kind}_attack", None, [Ref(net.name), images[i], int(classes[i]), eps], {"p": p}, False)
-             for i in range(len(images))]
-    results = student.batch(calls, label=f"{kind}_attack", seconds=60)
+    returned = {}
+    for kind, p, eps in SUCCESS:
+        net = student.new("_grader_models:LinearModel", weights=linear, label="the grader's model")
+        classes = labels if kind == "untargeted" else (labels + 1) % 10
+        calls = [(f"attack:{kind}_attack", None, [Ref(net.name), images[i], int(classes[i]), eps], {"p": p}, False)
+                 for i in range(len(images))]
+        returned[kind, p, eps] = (images, labels, classes, student.batch(calls, label=f"{kind}_attack", seconds=60))
+    return returned
+
+
+def _success_rates(linear, kind, p, eps, images, labels, classes, results):
+    """The student's success rate and the reference's on the same digits."""
+    model = LinearModel(weights=linear)
     attack = getattr(reference.attack_module(), f"{kind}_attack")
     student_hits, reference_hits = 0, 0
     for i, value in enumerate(results):
@@ -80,6 +92,9 @@ def _success_rates(student, linear, data, kind, p, eps, count=20):
     return student_hits / len(images), reference_hits / len(images)
 
 
+SUCCESS = (("untargeted", np.inf, 0.15), ("targeted", np.inf, 0.25))
+
+
 @weight(4)
 @number("5.7")
 @tags("attack")
@@ -87,8 +102,8 @@ def _success_rates(student, linear, data, kind, p, eps, count=20):
 def test_success_rate_like_reference(student, data):
     """attack: 10-step attacks on a trained network succeed about as often as the reference's"""
     linear = trained_linear()
-    for kind, p, eps in (("untargeted", np.inf, 0.15), ("targeted", np.inf, 0.25)):
-        rate, reference_rate = _success_rates(student, linear, data, kind, p, eps)
+    for (kind, p, eps), returned in _success_attacks(student, linear, data).items():  # every attack first
+        rate, reference_rate = _success_rates(linear, kind, p, eps, *returned)
         if rate < reference_rate - 0.10:
             raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}, 10 steps\n  succeeded on {rate:.0%} of "
                            f"20 digits; the reference succeeds on {reference_rate:.0%} (at most 10 points less "

@@ -7,7 +7,7 @@ from autograder.engine.grading.checks import Feedback
 from autograder.engine.grading.calls import READ
 
 from ..support import PARAMETERS, random_weights, read_weights, student_network
-from ..test_update import _check_step, returned_gradient, step_problem
+from ..test_update import check_step, returned_gradient, step_calls, step_problem
 from . import HIDDEN
 
 
@@ -17,8 +17,10 @@ from . import HIDDEN
 @visibility("after_published")
 def test_step_other_rates_and_sizes(student):
     """update: the step holds for other learning rates and at the digits' size"""
-    _check_step(student, HIDDEN, seed=52, lr=0.5)
-    _check_step(student, (9, 4, 6), seed=53, lr=0.013)
+    cases = [(HIDDEN, 52, 0.5), ((9, 4, 6), 53, 0.013)]
+    calls = [step_calls(student, sizes, seed, lr) for sizes, seed, lr in cases]  # every call first
+    for (sizes, _, lr), made in zip(cases, calls):
+        check_step(sizes, lr, made)
 
 
 @weight(6)
