@@ -105,7 +105,7 @@ def _build_filter():
     if not sys.platform.startswith("linux"):
         return None, "not Linux", []
     try:
-        import pyseccomp
+        pyseccomp = _import_pyseccomp()
     except ImportError:
         return None, "no libseccomp binding (pyseccomp is not installed)", []
     except (RuntimeError, OSError):  # pyseccomp raises RuntimeError when libseccomp.so.2 is missing
@@ -131,6 +131,30 @@ def _build_filter():
             continue
         rules.add_rule(pyseccomp.ERRNO(error), number, *(pyseccomp.Arg(*c) for c in conditions))
     return rules, None, unknown
+
+
+SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}  # stable: libseccomp's since 2.0
+
+
+def _import_pyseccomp():
+    """pyseccomp finds its libraries with ctypes.util.find_library, which runs ldconfig twice (20-30 ms
+    on the fork server's start) and finds nothing in an image without an ld.so cache: the sonames are
+    tried first."""
+    import ctypes.util
+    lookup = ctypes.util.find_library
+
+    def find(name):
+        try:
+            ctypes.CDLL(SONAMES[name])
+            return SONAMES[name]
+        except (KeyError, OSError):
+            return lookup(name)
+    ctypes.util.find_library = find
+    try:
+        import pyseccomp
+    finally:
+        ctypes.util.find_library = lookup
+    return pyseccomp
 
 
 def _seccomp_refused(number: int):
