@@ -305,7 +305,7 @@ def _print_and_raise():
 FORBIDDEN = ["socket_inet", "tcp_connect", "unix_path_connect", "unix_abstract_connect", "ptrace",
              "process_vm_readv", "shmget", "mq_open", "memfd_create", "mount", "unshare", "clone_new_user",
              "execve", "keyctl", "read_outside", "list_outside", "write_outside", "write_read_only",
-             "signal_outside"]
+             "signal_outside", "signal_everyone"]
 ALLOWED = ["numpy", "scratch_write_read", "import_read_only", "thread", "fork", "print_raise_devnull"]
 
 
@@ -355,6 +355,7 @@ def probe(world, mode: str, layers: str) -> dict:
                 "write_read_only": _outcome(lambda: _write(os.path.join(world["lib"], f"planted_{me}.py"))),
                 "signal_outside": _outcome(lambda: os.kill(neighbour, 0)),
                 "signal_parent": _outcome(lambda: os.kill(os.getppid(), 0)),
+                "signal_everyone": _outcome(lambda: os.kill(-1, 0)),
                 "numpy": _outcome(_numpy),
                 "scratch_write_read": _outcome(lambda: _scratch(os.path.join(world["scratch"], str(me)))),
                 "import_read_only": _outcome(lambda: _import(world["lib"])),
@@ -389,7 +390,7 @@ def outcomes(world):
 # What stops each forbidden thing, and with which errno.
 BY_SECCOMP = {name: "EPERM" for name in ["socket_inet", "tcp_connect", "unix_path_connect", "unix_abstract_connect",
                                          "ptrace", "process_vm_readv", "shmget", "mq_open", "memfd_create", "mount",
-                                         "unshare", "clone_new_user", "execve", "keyctl"]}
+                                         "unshare", "clone_new_user", "execve", "keyctl", "signal_everyone"]}
 BY_LANDLOCK = {"read_outside": "EACCES", "list_outside": "EACCES", "write_outside": "EACCES",
                "write_read_only": "EACCES", "execve": "EACCES",  # no right to execute anything
                "ptrace": "EPERM", "process_vm_readv": "EPERM",  # a process outside the domain

@@ -13,12 +13,13 @@ second wall behind them.
   here is one student NumPy code never needs. Calls of another ABI (x32, i386 through int 0x80)
   kill the process: the filter knows the native one only. The filter is built once (Confinement()
   in the fork server); each worker only loads it.
-- Landlock: every filesystem right of the running ABI is handled; rules grant reading (files and
-  folders) beneath each read-only path, reading and writing beneath each read-write path, and
-  nothing else (DEVICES aside). ABI 4+: no TCP bind or connect. ABI 6+: no signal to, and no
-  abstract Unix socket of, a process outside the worker's domain (the grader, the fork server,
-  another worker). Landlock does not cover stat, chmod/chown or connecting to a path Unix socket:
-  seccomp's socket rule covers the last.
+- Landlock: every filesystem right of the running ABI is handled (up to ABI 7, the newest this
+  module knows); rules grant reading (files and folders) beneath each read-only path, reading and
+  writing beneath each read-write path, and nothing else (DEVICES aside). ABI 4+: no TCP bind or
+  connect. ABI 6+: no signal to, and no abstract Unix socket of, a process outside the worker's
+  domain (the grader, the fork server, another worker). Landlock does not cover stat, chmod/chown,
+  SysV IPC, or connecting to a path Unix socket, and a POSIX queue it refuses (EACCES) is made all
+  the same: seccomp's rules cover those.
 
 The Landlock binding is this module's own (ctypes over syscalls 444-446, some 60 lines): the
 `landlock` package (1.0.0.dev5) handles filesystem rights only (no network rules, no scoping),
@@ -36,6 +37,31 @@ import os
 import stat
 import sys
 
+# -- system calls Python has no function for ------------------------------------------------------
+
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_GET_ACTION_AVAIL = 2
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.syscall.restype = ctypes.c_long
+except (OSError, TypeError, AttributeError):  # not a POSIX libc: every layer reports itself missing
+    _libc = None
+
+
+def _syscall(number: int, *args) -> int:
+    result = _libc.syscall(ctypes.c_long(number), *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return result
+
+
+def _prctl(option: int, value: int = 0) -> int:
+    return _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0))
+
+
 # -- seccomp: what the worker may not call -----------------------------------------------------------
 
 EPERM, ENOSYS = errno.EPERM, errno.ENOSYS
@@ -51,7 +77,8 @@ def _calls(names: str, reason: str, error: int = EPERM) -> list:
     return [(name, error, (), reason) for name in names.split()]
 
 
-# (call, errno returned, conditions on its arguments (all must hold), why student code never needs it)
+# (call, errno returned, conditions on its arguments (all must hold), why student code never needs it).
+# A condition is (argument, operator, mask or value, value): MASKED_EQ compares (arg & mask) == value.
 DENIED = [
     *_calls("socket", "no network, and no Unix socket by path or abstract name: the worker's channel is already open"),
     ("socketpair", EPERM, ((0, NE, AF_UNIX, 0),), "a pair of Unix sockets reaches no one; nothing else has pairs"),
@@ -60,12 +87,14 @@ DENIED = [
     *_calls("process_madvise process_mrelease", "acting on another process's memory"),
     *_calls("kcmp", "comparing other processes' descriptors and memory (a probe for attacks)"),
     *_calls("pidfd_open pidfd_getfd pidfd_send_signal", "pidfd_getfd copies a descriptor out of another process"),
+    ("kill", EPERM, ((0, MASKED_EQ, 0x80000000, 0x80000000),), "signals to every process (-1) or a process group: "
+     "a grader of the same user (not root) is one"),
     *_calls("keyctl add_key request_key", "the kernel keyrings may hold the grader's keys (and are much attacked)"),
     *_calls("mount umount2 pivot_root chroot", "changing what the file system looks like"),
     *_calls("move_mount open_tree fsopen fsconfig fsmount fspick mount_setattr", "the new mount API, likewise"),
     *_calls("unshare setns", "entering new namespaces (a user namespace grants the rights to mount) or others'"),
-    *[("clone", EPERM, ((0, MASKED_EQ, flag, flag),), f"a child in a new namespace ({name}; flags: argument 0 but on s390)")
-      for name, flag in CLONE_NAMESPACES.items()],
+    *[("clone", EPERM, ((0, MASKED_EQ, flag, flag),), f"a child in a new namespace ({name})")
+      for name, flag in CLONE_NAMESPACES.items()],  # (the flags are argument 0 everywhere but on s390)
     *_calls("clone3", "its flags sit in a struct seccomp cannot read; ENOSYS makes glibc fall back to clone, "
             "whose flags are checked", ENOSYS),
     *_calls("bpf", "kernel programs: a large attack surface"),
@@ -98,39 +127,6 @@ DENIED = [
     ("ioctl", EPERM, ((1, MASKED_EQ, 0xFFFFFFFF, TIOCSTI),), "typing into a terminal (CVE-2017-5226)"),
     ("ioctl", EPERM, ((1, MASKED_EQ, 0xFFFFFFFF, TIOCLINUX),), "a console's paste buffer (CVE-2023-28100)"),
 ]
-
-
-def _build_filter():
-    """(the libseccomp filter, why there is none, the names this libseccomp does not know)."""
-    if not sys.platform.startswith("linux"):
-        return None, "not Linux", []
-    try:
-        pyseccomp = _import_pyseccomp()
-    except ImportError:
-        return None, "no libseccomp binding (pyseccomp is not installed)", []
-    except (RuntimeError, OSError):  # pyseccomp raises RuntimeError when libseccomp.so.2 is missing
-        return None, "no libseccomp (libseccomp.so.2 not found)", []
-    refused = _seccomp_refused(pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "seccomp"))
-    if refused:
-        return None, refused, []
-    rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
-    try:  # a call of another ABI ends the process, not just its thread (kernel 4.14+)
-        rules.set_attr(pyseccomp.Attr.ACT_BADARCH, pyseccomp.KILL_PROCESS)
-    except OSError:
-        pass  # libseccomp's default then: the thread
-    rules.set_attr(pyseccomp.Attr.CTL_TSYNC, 1)  # every thread, or none
-    try:  # a failed load says why (libseccomp 2.5+), not just ECANCELED
-        rules.set_attr(pyseccomp.Attr.API_SYSRAWRC, 1)
-    except OSError:
-        pass
-    unknown = []
-    for name, error, conditions, _ in DENIED:
-        number = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
-        if number == -1:  # unknown to this libseccomp (negative others are its pseudo-calls: accepted)
-            unknown.append(name)
-            continue
-        rules.add_rule(pyseccomp.ERRNO(error), number, *(pyseccomp.Arg(*c) for c in conditions))
-    return rules, None, unknown
 
 
 SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}  # stable: libseccomp's since 2.0
@@ -171,13 +167,44 @@ def _seccomp_refused(number: int):
     return None
 
 
+def _build_filter():
+    """(the libseccomp filter, why there is none, the names this libseccomp does not know)."""
+    if not sys.platform.startswith("linux"):
+        return None, "not Linux", []
+    try:
+        pyseccomp = _import_pyseccomp()
+    except ImportError:
+        return None, "no libseccomp binding (pyseccomp is not installed)", []
+    except (RuntimeError, OSError):  # pyseccomp raises RuntimeError when libseccomp.so.2 is missing
+        return None, "no libseccomp (libseccomp.so.2 not found)", []
+    refused = _seccomp_refused(pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, "seccomp"))
+    if refused:
+        return None, refused, []
+    rules = pyseccomp.SyscallFilter(pyseccomp.ALLOW)
+    try:  # a call of another ABI ends the process, not just its thread (kernel 4.14+)
+        rules.set_attr(pyseccomp.Attr.ACT_BADARCH, pyseccomp.KILL_PROCESS)
+    except OSError:
+        pass  # libseccomp's default then: the thread
+    rules.set_attr(pyseccomp.Attr.CTL_TSYNC, 1)  # every thread, or none
+    try:  # a failed load says why (libseccomp 2.5+), not just ECANCELED
+        rules.set_attr(pyseccomp.Attr.API_SYSRAWRC, 1)
+    except OSError:
+        pass
+    unknown = []
+    for name, error, conditions, _ in DENIED:
+        number = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
+        if number == -1:  # unknown to this libseccomp (negative others are its pseudo-calls: accepted)
+            unknown.append(name)
+            continue
+        rules.add_rule(pyseccomp.ERRNO(error), number, *(pyseccomp.Arg(*c) for c in conditions))
+    return rules, None, unknown
+
+
 # -- Landlock ----------------------------------------------------------------------------------------
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH = 1
-PR_SET_NO_NEW_PRIVS = 38
-SECCOMP_GET_ACTION_AVAIL = 2
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
@@ -206,23 +233,6 @@ class _RulesetAttr(ctypes.Structure):
 class _PathBeneathAttr(ctypes.Structure):
     _pack_ = 1  # __attribute__((packed)) in linux/landlock.h: 12 bytes
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
-
-def _syscall(number: int, *args) -> int:
-    result = _libc.syscall(ctypes.c_long(number), *args)
-    if result < 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
-    return result
-
-
-def _prctl(option: int, value: int = 0) -> int:
-    return _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                       ctypes.c_ulong(0))
 
 
 def landlock_abi():
