@@ -329,7 +329,7 @@ def probe(world, mode: str, layers: str) -> dict:
         held, me = None, os.getpid()  # each run writes names of its own (runs as root and as the account)
         try:
             if layers == "both":
-                held = CONFINEMENT.apply(world["read_only"], [world["scratch"]])
+                held = CONFINEMENT.apply(world["read_only"], [world["scratch"]], secrets=[world["secret"]])
             elif layers == "seccomp":
                 CONFINEMENT.filter.load()
             elif layers == "landlock":
@@ -540,10 +540,17 @@ def test_a_filter_that_cannot_be_loaded_stops_the_worker(world):
     assert raised.startswith(("PermissionError", "OSError")), raised  # ECANCELED from a libseccomp before 2.5
 
 
-@needs_landlock
-def test_a_rule_on_the_root_is_refused():
+def test_a_rule_that_would_grant_a_secret_is_refused_everywhere(world):
+    """Checked before any layer, on every machine alike: a rule on / or on a folder holding a secret
+    (the grader's checkout above its virtualenv, say) stops the worker."""
+    checkout = os.path.dirname(world["lib"])
     with pytest.raises(ValueError, match="whole machine"):
-        confine.restrict(ABI, ["/usr/../"], [])
+        CONFINEMENT.apply(["/usr/../"], [])
+    with pytest.raises(ValueError, match="would grant the secret"):
+        CONFINEMENT.apply([checkout], [world["scratch"]], secrets=[world["secret"]])
+    with pytest.raises(ValueError, match="would grant the secret"):
+        CONFINEMENT.apply([world["lib"]], [world["secret"] + "/"], secrets=[world["secret"]])
+    confine.check_grants([world["lib"]], secrets=[checkout])  # a folder inside a secret grants only itself
 
 
 def test_a_missing_layer_is_reported_not_raised(monkeypatch, world):

@@ -262,8 +262,6 @@ def restrict(abi: int, read_only, read_write) -> None:
                        ctypes.c_uint32(0))
     try:
         for path, access in grants:
-            if os.path.realpath(path) == "/":
-                raise ValueError("a Landlock rule on / would grant the whole machine")
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except (FileNotFoundError, PermissionError):
@@ -284,6 +282,20 @@ def restrict(abi: int, read_only, read_write) -> None:
         os.close(ruleset)
 
 
+def check_grants(paths, secrets=()) -> None:
+    """A rule grants everything beneath its folder, and Landlock has no exceptions: refuse one on /, or
+    on a folder that holds a secret (a folder inside a secret, such as a virtualenv in the grader's
+    checkout, grants only itself)."""
+    secrets = [os.path.realpath(s) for s in secrets]
+    for path in paths:
+        folder = os.path.realpath(path)
+        if folder == "/":
+            raise ValueError("a Landlock rule on / would grant the whole machine")
+        for secret in secrets:
+            if secret == folder or secret.startswith(folder.rstrip(os.sep) + os.sep):
+                raise ValueError(f"a Landlock rule on {path} would grant the secret {secret}")
+
+
 def _threads():
     try:
         return len(os.listdir("/proc/self/task"))
@@ -298,16 +310,19 @@ class Confinement:
         self.filter, self.seccomp_missing, self.unknown_calls = _build_filter()
         self.abi = landlock_abi()
 
-    def apply(self, read_only, read_write) -> dict:
+    def apply(self, read_only, read_write, secrets=()) -> dict:
         """Landlock, then the seccomp filter. Returns what held, for the results:
         {"seccomp": True | "why not", "landlock": ABI | "why not"}. A layer this machine lacks is
-        reported; one it has that fails to apply raises (the worker must not run student code)."""
+        reported; one it has that fails to apply raises (the worker must not run student code), and
+        so does a path that would grant one of `secrets` (checked on every machine alike)."""
+        read_only, read_write = [str(p) for p in read_only], [str(p) for p in read_write]
+        check_grants(read_only + read_write, secrets)
         held: dict = {"seccomp": self.seccomp_missing, "landlock": self.abi}
         if isinstance(self.abi, int):
             threads = _threads()
             if threads and threads > 1:  # (seccomp is loaded into every thread, or fails)
                 raise RuntimeError(f"{threads} threads: Landlock would confine only the calling one")
-            restrict(self.abi, [str(p) for p in read_only], [str(p) for p in read_write])
+            restrict(self.abi, read_only, read_write)
         if self.filter is not None:
             self.filter.load()
             held["seccomp"] = True
