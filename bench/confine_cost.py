@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -109,6 +110,7 @@ def main() -> None:
         confined.append(in_child(confined_work))
     print(f"1000 x (inv 64x64 + write a file), plain      : {median_ms(plain)}")
     print(f"the same after apply                           : {median_ms(confined)}")
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":
