@@ -13,12 +13,13 @@ second wall behind them.
   here is one student NumPy code never needs. Calls of another ABI (x32, i386 through int 0x80)
   kill the process: the filter knows the native one only. The filter is built once (Confinement()
   in the fork server); each worker only loads it.
-- Landlock: every filesystem right of the running ABI is handled; rules grant reading (files and
-  folders) beneath each read-only path, reading and writing beneath each read-write path, and
-  nothing else (DEVICES aside). ABI 4+: no TCP bind or connect. ABI 6+: no signal to, and no
-  abstract Unix socket of, a process outside the worker's domain (the grader, the fork server,
-  another worker). Landlock does not cover stat, chmod/chown or connecting to a path Unix socket:
-  seccomp's socket rule covers the last.
+- Landlock: every filesystem right of the running ABI is handled (up to ABI 7, the newest this
+  module knows); rules grant reading (files and folders) beneath each read-only path, reading and
+  writing beneath each read-write path, and nothing else (DEVICES aside). ABI 4+: no TCP bind or
+  connect. ABI 6+: no signal to, and no abstract Unix socket of, a process outside the worker's
+  domain (the grader, the fork server, another worker). Landlock does not cover stat, chmod/chown,
+  SysV IPC, or connecting to a path Unix socket, and a POSIX queue it refuses (EACCES) is made all
+  the same: seccomp's rules cover those.
 
 The Landlock binding is this module's own (ctypes over syscalls 444-446, some 60 lines): the
 `landlock` package (1.0.0.dev5) handles filesystem rights only (no network rules, no scoping),
@@ -36,6 +37,31 @@ import os
 import stat
 import sys
 
+# -- system calls Python has no function for ------------------------------------------------------
+
+PR_SET_NO_NEW_PRIVS = 38
+SECCOMP_GET_ACTION_AVAIL = 2
+
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)
+    _libc.syscall.restype = ctypes.c_long
+except (OSError, TypeError, AttributeError):  # not a POSIX libc: every layer reports itself missing
+    _libc = None
+
+
+def _syscall(number: int, *args) -> int:
+    result = _libc.syscall(ctypes.c_long(number), *args)
+    if result < 0:
+        code = ctypes.get_errno()
+        raise OSError(code, os.strerror(code))
+    return result
+
+
+def _prctl(option: int, value: int = 0) -> int:
+    return _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
+                       ctypes.c_ulong(0))
+
+
 # -- seccomp: what the worker may not call -----------------------------------------------------------
 
 EPERM, ENOSYS = errno.EPERM, errno.ENOSYS
@@ -51,7 +77,8 @@ def _calls(names: str, reason: str, error: int = EPERM) -> list:
     return [(name, error, (), reason) for name in names.split()]
 
 
-# (call, errno returned, conditions on its arguments (all must hold), why student code never needs it)
+# (call, errno returned, conditions on its arguments (all must hold), why student code never needs it).
+# A condition is (argument, operator, mask or value, value): MASKED_EQ compares (arg & mask) == value.
 DENIED = [
     *_calls("socket", "no network, and no Unix socket by path or abstract name: the worker's channel is already open"),
     ("socketpair", EPERM, ((0, NE, AF_UNIX, 0),), "a pair of Unix sockets reaches no one; nothing else has pairs"),
@@ -60,12 +87,14 @@ DENIED = [
     *_calls("process_madvise process_mrelease", "acting on another process's memory"),
     *_calls("kcmp", "comparing other processes' descriptors and memory (a probe for attacks)"),
     *_calls("pidfd_open pidfd_getfd pidfd_send_signal", "pidfd_getfd copies a descriptor out of another process"),
+    ("kill", EPERM, ((0, MASKED_EQ, 0x80000000, 0x80000000),), "signals to every process (-1) or a process group: "
+     "a grader of the same user (not root) is one"),
     *_calls("keyctl add_key request_key", "the kernel keyrings may hold the grader's keys (and are much attacked)"),
     *_calls("mount umount2 pivot_root chroot", "changing what the file system looks like"),
     *_calls("move_mount open_tree fsopen fsconfig fsmount fspick mount_setattr", "the new mount API, likewise"),
     *_calls("unshare setns", "entering new namespaces (a user namespace grants the rights to mount) or others'"),
-    *[("clone", EPERM, ((0, MASKED_EQ, flag, flag),), f"a child in a new namespace ({name}; flags: argument 0 but on s390)")
-      for name, flag in CLONE_NAMESPACES.items()],
+    *[("clone", EPERM, ((0, MASKED_EQ, flag, flag),), f"a child in a new namespace ({name})")
+      for name, flag in CLONE_NAMESPACES.items()],  # (the flags are argument 0 everywhere but on s390)
     *_calls("clone3", "its flags sit in a struct seccomp cannot read; ENOSYS makes glibc fall back to clone, "
             "whose flags are checked", ENOSYS),
     *_calls("bpf", "kernel programs: a large attack surface"),
@@ -100,6 +129,44 @@ DENIED = [
 ]
 
 
+SONAMES = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}  # stable: libseccomp's since 2.0
+
+
+def _import_pyseccomp():
+    """pyseccomp finds its libraries with ctypes.util.find_library, which runs ldconfig twice (20-30 ms
+    on the fork server's start) and finds nothing in an image without an ld.so cache: the sonames are
+    tried first."""
+    import ctypes.util
+    lookup = ctypes.util.find_library
+
+    def find(name):
+        try:
+            ctypes.CDLL(SONAMES[name])
+            return SONAMES[name]
+        except (KeyError, OSError):
+            return lookup(name)
+    ctypes.util.find_library = find
+    try:
+        import pyseccomp
+    finally:
+        ctypes.util.find_library = lookup
+    return pyseccomp
+
+
+def _seccomp_refused(number: int):
+    """Why this process could not load a filter, or None: asks seccomp() whether an action exists,
+    which changes nothing (a kernel without it, or a container's profile refusing it, answers an error)."""
+    action = ctypes.c_uint32(0x80000000)  # SECCOMP_RET_KILL_PROCESS
+    try:
+        _syscall(number, ctypes.c_uint(SECCOMP_GET_ACTION_AVAIL), ctypes.c_uint(0), ctypes.byref(action))
+    except OSError as exc:
+        if exc.errno == errno.EOPNOTSUPP:  # a kernel before 4.14: the call exists, that action does not
+            return None
+        return {errno.ENOSYS: "kernel without seccomp filters", errno.EINVAL: "kernel without seccomp filters",
+                }.get(exc.errno, f"seccomp refused ({exc.strerror}: a container's profile?)")
+    return None
+
+
 def _build_filter():
     """(the libseccomp filter, why there is none, the names this libseccomp does not know)."""
     if not sys.platform.startswith("linux"):
@@ -119,6 +186,10 @@ def _build_filter():
     except OSError:
         pass  # libseccomp's default then: the thread
     rules.set_attr(pyseccomp.Attr.CTL_TSYNC, 1)  # every thread, or none
+    try:  # a failed load says why (libseccomp 2.5+), not just ECANCELED
+        rules.set_attr(pyseccomp.Attr.API_SYSRAWRC, 1)
+    except OSError:
+        pass
     unknown = []
     for name, error, conditions, _ in DENIED:
         number = pyseccomp.resolve_syscall(pyseccomp.Arch.NATIVE, name)
@@ -129,42 +200,11 @@ def _build_filter():
     return rules, None, unknown
 
 
-def _import_pyseccomp():
-    """pyseccomp finds its libraries with ctypes.util.find_library, which runs ldconfig or a compiler
-    (tens of milliseconds, and neither exists in the built world): named here by their sonames, which
-    the dynamic loader finds through ld.so.cache at once."""
-    import ctypes.util
-    original = ctypes.util.find_library
-    sonames = {"c": "libc.so.6", "seccomp": "libseccomp.so.2"}
-    ctypes.util.find_library = lambda name: sonames.get(name) or original(name)
-    try:
-        import pyseccomp
-    finally:
-        ctypes.util.find_library = original
-    return pyseccomp
-
-
-def _seccomp_refused(number: int):
-    """Why this process could not load a filter, or None: asks seccomp() whether an action exists,
-    which changes nothing (a kernel without it, or a container's profile refusing it, answers an error)."""
-    action = ctypes.c_uint32(0x80000000)  # SECCOMP_RET_KILL_PROCESS
-    try:
-        _syscall(number, ctypes.c_uint(SECCOMP_GET_ACTION_AVAIL), ctypes.c_uint(0), ctypes.byref(action))
-    except OSError as exc:
-        if exc.errno == errno.EOPNOTSUPP:  # a kernel before 4.14: the call exists, that action does not
-            return None
-        return {errno.ENOSYS: "kernel without seccomp filters", errno.EINVAL: "kernel without seccomp filters",
-                }.get(exc.errno, f"seccomp refused ({exc.strerror}: a container's profile?)")
-    return None
-
-
 # -- Landlock ----------------------------------------------------------------------------------------
 
 SYS_CREATE_RULESET, SYS_ADD_RULE, SYS_RESTRICT_SELF = 444, 445, 446  # the same on every architecture
 CREATE_RULESET_VERSION = 1
 RULE_PATH_BENEATH = 1
-PR_SET_NO_NEW_PRIVS = 38
-SECCOMP_GET_ACTION_AVAIL = 2
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
 REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR = 1 << 4, 1 << 5, 1 << 6, 1 << 7
@@ -195,23 +235,6 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-
-
-def _syscall(number: int, *args) -> int:
-    result = _libc.syscall(ctypes.c_long(number), *args)
-    if result < 0:
-        code = ctypes.get_errno()
-        raise OSError(code, os.strerror(code))
-    return result
-
-
-def _prctl(option: int, value: int = 0) -> int:
-    return _libc.prctl(ctypes.c_int(option), ctypes.c_ulong(value), ctypes.c_ulong(0), ctypes.c_ulong(0),
-                       ctypes.c_ulong(0))
-
-
 def landlock_abi():
     """The kernel's Landlock ABI (1, 2, ...), or why there is none."""
     if not sys.platform.startswith("linux"):
@@ -240,8 +263,6 @@ def restrict(abi: int, read_only, read_write, write_existing=()) -> None:
                        ctypes.c_uint32(0))
     try:
         for path, access in grants:
-            if os.path.realpath(path) == "/":
-                raise ValueError("a Landlock rule on / would grant the whole machine")
             try:
                 fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
             except (FileNotFoundError, PermissionError):
@@ -262,6 +283,20 @@ def restrict(abi: int, read_only, read_write, write_existing=()) -> None:
         os.close(ruleset)
 
 
+def check_grants(paths, secrets=()) -> None:
+    """A rule grants everything beneath its folder, and Landlock has no exceptions: refuse one on /, or
+    on a folder that holds a secret (a folder inside a secret, such as a virtualenv in the grader's
+    checkout, grants only itself)."""
+    secrets = [os.path.realpath(s) for s in secrets]
+    for path in paths:
+        folder = os.path.realpath(path)
+        if folder == "/":
+            raise ValueError("a Landlock rule on / would grant the whole machine")
+        for secret in secrets:
+            if secret == folder or secret.startswith(folder.rstrip(os.sep) + os.sep):
+                raise ValueError(f"a Landlock rule on {path} would grant the secret {secret}")
+
+
 def _threads():
     try:
         return len(os.listdir("/proc/self/task"))
@@ -276,14 +311,17 @@ class Confinement:
         self.filter, self.seccomp_missing, self.unknown_calls = _build_filter()
         self.abi = landlock_abi()
 
-    def apply(self, read_only, read_write, write_existing=(), refuse=()) -> dict:
+    def apply(self, read_only, read_write, secrets=(), write_existing=(), refuse=()) -> dict:
         """Landlock, then the seccomp filter. Returns what held, for the results:
         {"seccomp": True | "why not", "landlock": ABI | "why not"}. A layer this machine lacks is
-        reported; one it has that fails to apply raises (the worker must not run student code).
+        reported; one it has that fails to apply raises (the worker must not run student code), and
+        so does a path that would grant one of `secrets` (checked on every machine alike).
         `write_existing`: folders whose files may be written but where nothing may be made (where no
-        tmpfs bounds them: what a worker writes is then its own files, each within the file-size
-        limit). `refuse`:
-        layers to leave off, the project's tests' switch (launch.REFUSE_ENV)."""
+        tmpfs bounds them, what a worker writes is then its own files, each within the file-size
+        limit). `refuse`: layers to leave off, the project's tests' switch (launch.REFUSE_ENV)."""
+        read_only, read_write = [str(p) for p in read_only], [str(p) for p in read_write]
+        write_existing = [str(p) for p in write_existing]
+        check_grants(read_only + read_write + write_existing, secrets)
         why = "refused by AUTOGRADER_SANDBOX_REFUSE"
         held: dict = {"seccomp": why if "seccomp" in refuse else self.seccomp_missing,
                       "landlock": why if "landlock" in refuse else self.abi}
@@ -291,8 +329,7 @@ class Confinement:
             threads = _threads()
             if threads and threads > 1:  # (seccomp is loaded into every thread, or fails)
                 raise RuntimeError(f"{threads} threads: Landlock would confine only the calling one")
-            restrict(self.abi, [str(p) for p in read_only], [str(p) for p in read_write],
-                     [str(p) for p in write_existing])
+            restrict(self.abi, read_only, read_write, write_existing)
         if self.filter is not None and "seccomp" not in refuse:
             self.filter.load()
             held["seccomp"] = True

@@ -82,7 +82,8 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
                                                      refuse=request.get("refuse", ())))
         else:  # nothing bounds what is made in its scratch: it may write its own files, make none
             state.update(_world["confinement"].apply(_world["readable"] + readable, _world["writable"],
-                                                     write_existing=[scratch], refuse=request.get("refuse", ())))
+                                                     secrets=request.get("secrets", ()), write_existing=[scratch],
+                                                     refuse=request.get("refuse", ())))
             if held and not isinstance(state.get("landlock"), int):
                 state["held"] = sorted(held)  # reached through descriptors, and Landlock does not bound them
         if not _world["built"] and request.get("secrets"):
