@@ -340,7 +340,7 @@ def test_sysv_and_posix_shared_memory_never_outlive_the_run(homework, make_submi
     assert not keys & {key + i for i in range(6)}
 
 
-@pytest.mark.skipif(not CONTAINER, reason="only in ./dev test-container")
+@pytest.mark.container
 def test_the_container_refuses_namespaces_and_the_results_say_so(homework, make_submission, gradescope):
     """With a default Docker container's capabilities the kernel refuses bubblewrap's namespaces; the
     grade goes on in the fallback, and the results say what held (seccomp, Landlock) and why no world."""
