@@ -350,3 +350,21 @@ def test_the_container_refuses_namespaces_and_the_results_say_so(homework, make_
     isolation = results.extra_data["isolation"]
     assert "no built root or namespaces (bwrap: Creating new namespace failed: Operation not permitted)" in isolation
     assert "; seccomp;" in isolation and "landlock (ABI" in isolation
+
+
+@root_only
+def test_without_an_account_student_code_runs_as_nobody_never_root(tmp_path, world, monkeypatch):
+    """Where no sandbox account can be made (no useradd), student code still never runs as root:
+    it runs as nobody, and the results say so."""
+    from autograder.engine.sandbox import isolation
+    monkeypatch.setattr(isolation, "claim_account", lambda name=None: (None, None))
+    (tmp_path / "network.py").write_text("import os\n")
+    sandbox = Sandbox(Limits())
+    try:
+        student = Student(sandbox, {"network.py": str(tmp_path / "network.py")})
+        assert student.call("network:os.getuid", None) == 65534
+        assert student.call("network:os.getgid", None) == 65534
+        assert "runs as nobody (65534)" in sandbox.isolation
+        student.close()
+    finally:
+        sandbox.shutdown()

@@ -40,7 +40,7 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "secrets", "hashlib", "math"
            "linecache", "warnings", "abc", "enum", "inspect", "unittest", "textwrap", "time", "json", "types")
 WORKER_ENV = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 
-_world = {"built": False, "stage": "", "readable": [], "confinement": None}
+_world: dict = {"built": False, "stage": "", "readable": [], "writable": [], "private_path": [], "confinement": None}
 
 
 def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:

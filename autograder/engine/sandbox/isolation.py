@@ -199,7 +199,8 @@ def _layer(name: str, value) -> str:
     return f"no {name} ({value})"
 
 
-def describe(account, root: bool, built: bool, refusal: str, held: dict, exposed_paths: set) -> tuple:
+def describe(account, root: bool, built: bool, refusal: str, held: dict, exposed_paths: set,
+             held_paths=()) -> tuple:
     """(one line for extra_data, warnings for the results' output): which protections held for
     every worker of this run, and which did not and why."""
     layers = [_layer(name, held.get(name, "no worker ran")) for name in ("seccomp", "landlock")]
@@ -213,7 +214,8 @@ def describe(account, root: bool, built: bool, refusal: str, held: dict, exposed
     elif account is not None:
         who = f"student code runs as the unprivileged user {account.pw_name!r}"
     else:
-        who = "running as root but no sandbox user could be made: student code runs as root (run setup.sh)"
+        who = ("no sandbox account could be made (run setup.sh): student code runs as nobody (65534), "
+               "shared with any grading running at once")
     line = "; ".join([who, world, *layers])
     warnings = []
     if not built and held.get("seccomp") is not True:
@@ -224,6 +226,9 @@ def describe(account, root: bool, built: bool, refusal: str, held: dict, exposed
         else:
             warnings.append("Isolation warning: the network could not be cut off (no network namespace, no "
                             "seccomp filter, no Landlock); student code could reach " + reachable_networks() + ".")
+    if held_paths:
+        warnings.append("Isolation warning: the interpreter's import paths " + ", ".join(sorted(held_paths))
+                        + " were reached through open descriptors, without Landlock to bound a walk up from them.")
     if exposed_paths:
         warnings.append("ISOLATION WARNING: student code could READ these secret paths: "
                         + ", ".join(sorted(exposed_paths))

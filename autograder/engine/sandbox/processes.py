@@ -20,6 +20,7 @@ from autograder.engine.sandbox.limits import Limits, become_subreaper, kill_tree
 from autograder.engine.sandbox.output import CappedOutput
 
 GRADER_ROOT = str(paths.PROJECT)
+NOBODY = 65534
 PACKAGE = str(paths.PACKAGE)
 
 
@@ -42,6 +43,10 @@ class Sandbox:
         self.server: launch.Server | None = None
         self.held: dict = {}          # protection -> what every worker of this run had of it (confine.py)
         self.exposed: set = set()     # secrets some worker could read after the user switch
+        self.held_paths: set = set()  # import paths reached through descriptors Landlock did not bound
+        # as root, student code never runs as root: without an account of its own, as nobody
+        self.uid, self.gid = ((self.account.pw_uid, self.account.pw_gid) if self.account is not None else
+                              (NOBODY, NOBODY) if os.geteuid() == 0 else (None, None))
         become_subreaper()
         self._start_zygote()
 
@@ -64,7 +69,7 @@ class Sandbox:
 
     def _describe(self) -> tuple:
         return isolation.describe(self.account, os.geteuid() == 0, self.server.built, self.server.refusal,
-                                  self.held, self.exposed)
+                                  self.held, self.exposed, self.held_paths)
 
     @property
     def isolation(self) -> str:
@@ -83,6 +88,7 @@ class Sandbox:
             if self.held.get(layer, True) is True:
                 self.held[layer] = state.get(layer, "not reported")
         self.exposed.update(state.get("exposed") or [])
+        self.held_paths.update(state.get("held") or [])
 
     def _start_zygote(self) -> None:
         if self.server is not None:
@@ -124,16 +130,15 @@ class Sandbox:
         scratch = tempfile.mkdtemp(prefix="w-", dir=self.scratch_root)
         for name, source in files.items():
             shutil.copyfile(source, os.path.join(scratch, name))
-        if self.account is not None and not self.built:
+        if self.uid is not None and not self.built:  # (in the world the worker copies them for itself)
             for path in [scratch, *(os.path.join(scratch, n) for n in files)]:
-                os.chown(path, self.account.pw_uid, self.account.pw_gid)
+                os.chown(path, self.uid, self.gid)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         out_r, out_w = os.pipe()
         request = {"op": "spawn", "name": os.path.basename(scratch), "files": sorted(files),
                    "limits": self.limits.as_dict(), "refuse": self.refuse,
                    "secrets": [] if self.built else secrets(),
-                   "uid": self.account.pw_uid if self.account else None,
-                   "gid": self.account.pw_gid if self.account else None}
+                   "uid": self.uid, "gid": self.gid}
         try:
             number = self._send(request, [theirs.fileno(), out_w])
         except BaseException:
@@ -190,7 +195,7 @@ class Sandbox:
 
     def begin(self) -> None:
         """A new submission on this sandbox: what held is recorded afresh for it."""
-        self.held, self.exposed = {}, set()
+        self.held, self.exposed, self.held_paths = {}, set(), set()
 
     def reset(self) -> None:
         """Between two submissions sharing this fork server: kill everything the last one started."""
