@@ -211,7 +211,7 @@ def bench_baseline(homework, repeat: int, size: int, work: Path, baseline: Path)
     from autograder.hw2.sample_class import make_export
     export = make_export(work / "class0", homework.solution, homework.handout, count=size)
     rates_ours, rates_theirs = [], []
-    for _ in range(2):
+    for _ in range(max(3, repeat // 2)):
         for rates, command, folder in ((rates_ours, [sys.executable], PROJECT), (rates_theirs, [python], baseline)):
             out = work / f"class0_out_{len(rates_ours)}_{len(rates_theirs)}"
             started = time.perf_counter()

@@ -21,6 +21,7 @@ import numpy as np
 from autograder.engine.grading.calls import StudentFailure
 from autograder.engine.grading.checks import Comparison, Feedback, as_array, close, fmt, likely_mistake, read_array, read_float
 from autograder.engine.grading.gradcheck import SAMPLE, central_difference, points, sample_entries
+from autograder.engine.grading.verdicts import in_hidden_test
 
 from . import reference
 from .support import PARAMETERS, raw_weights, read_weights, shape_of, student_network
@@ -135,10 +136,12 @@ class OwnForward:
 
 class Backward:
     """One forward + backward(0) of the student's network on the grader's weights and input, and the
-    finite differences of its forward there: every call is made when the case is built, whatever
-    the answers, and judged only afterwards. (Differences asked for only when a gradient is wrong
-    would tell student code a hidden verdict: engine/grading/verdicts.py. They cost 130 evaluations
-    of forward at the visible tests' size, 334 at the digits', in one round trip: 5 and 13 ms.)"""
+    finite differences of its forward there. In a hidden test every call is made when the case is
+    built, whatever the answers, and judged only afterwards: differences asked for only when a
+    gradient is wrong would tell student code a hidden verdict (engine/grading/verdicts.py); they
+    cost 334 evaluations of forward at the digits' size, 13 ms. A visible test, whose verdicts the
+    student sees anyway, asks for them only when a gradient needs them (130 evaluations, 5 ms, on
+    most submissions never: a batch's throughput)."""
 
     def __init__(self, student, sizes, weights, y0, t):
         self.student, self.sizes, self.weights, self.y0, self.t = student, sizes, weights, y0, t
@@ -149,13 +152,9 @@ class Backward:
             self._weights_after = raw_weights(student, self.net)
         except (StudentFailure, Feedback) as exc:
             self._weights_after = exc
-        self._entries, self._plan, at_points = OwnForward.plan(weights, y0)
         self._evaluated, self._evaluation_failed = None, None
-        try:
-            self._evaluated = student.evaluate(self.net, "forward", [y0, t], {k: weights[k] for k in PARAMETERS},
-                                               at_points, label="Network.forward (finite differences)", seconds=60)
-        except StudentFailure as exc:  # it costs only the gradients that need these differences
-            self._evaluation_failed = exc
+        if in_hidden_test():
+            self._differences()
         self.want = reference.gradients(weights, y0, t)
         self.E = read_float(E, "E").numbers  # a wrongly typed E costs forward points, not backward ones
         self.forward_right = self.E is not None and close(self.E, reference.loss(weights, y0, t), LOSS).ok
@@ -209,8 +208,20 @@ class Backward:
             raise Feedback(f"backward: {reading.problem}")
         return reading.numbers
 
+    def _differences(self) -> None:
+        """Student's forward at the points of the finite differences (OwnForward.plan), one round trip."""
+        self._entries, self._plan, at_points = OwnForward.plan(self.weights, self.y0)
+        try:
+            self._evaluated = self.student.evaluate(
+                self.net, "forward", [self.y0, self.t], {k: self.weights[k] for k in PARAMETERS}, at_points,
+                label="Network.forward (finite differences)", seconds=60)
+        except StudentFailure as exc:  # it costs only the gradients that need these differences
+            self._evaluation_failed = exc
+
     def own_forward(self) -> OwnForward:
         if self._own is None:
+            if self._evaluated is None and self._evaluation_failed is None:
+                self._differences()
             if self._evaluation_failed is not None:
                 raise self._evaluation_failed.with_traceback(None)
             self._own = OwnForward(self.weights, self.y0, self._entries, self._plan, self._evaluated)

@@ -32,6 +32,12 @@ def begin_test(hidden: bool) -> None:
     _state.update(hidden=bool(hidden), judged="")
 
 
+def in_hidden_test() -> bool:
+    """Is a hidden test running? (There every call is made up front; a visible test, whose verdicts
+    the student sees anyway, may call only when an answer needs it.)"""
+    return _state["hidden"]
+
+
 def end() -> None:
     _state.update(hidden=False, judged="")
 

@@ -1,5 +1,7 @@
 """attack, hidden: images for lp_norm, the trained reference network, success rates."""
 
+import hashlib
+
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
@@ -76,20 +78,33 @@ def _success_attacks(student, linear, data, count=20):
     return returned
 
 
+_REFERENCE_HITS: dict = {}  # the reference's successes on the same fixed digits: one grading computes them
+
+
+def _reference_hits(linear, kind, p, eps, images, labels, classes) -> list:
+    """Which of these digits the reference's attack turns (the same for every submission of a batch)."""
+    key = (kind, p, eps, hashlib.sha256(b"".join(a.tobytes() for a in (linear["w"], linear["b"], images, labels,
+                                                                        classes))).hexdigest())
+    if key not in _REFERENCE_HITS:
+        model = LinearModel(weights=linear)
+        attack = getattr(reference.attack_module(), f"{kind}_attack")
+        refs = np.stack([attack(LinearModel(weights=linear), images[i].copy(), int(classes[i]), eps, p=p)
+                         for i in range(len(images))])
+        predicted = model.predict(refs)
+        _REFERENCE_HITS[key] = list(predicted != labels if kind == "untargeted" else predicted == classes)
+    return _REFERENCE_HITS[key]
+
+
 def _success_rates(linear, kind, p, eps, images, labels, classes, results):
     """The student's success rate and the reference's on the same digits."""
     model = LinearModel(weights=linear)
-    attack = getattr(reference.attack_module(), f"{kind}_attack")
-    student_hits, reference_hits = 0, 0
+    student_hits = 0
     for i, value in enumerate(results):
         y = read_array(value, f"the result of {kind}_attack", images[i].shape).require()
         check_limits(y, images[i], eps, p, kind)
-        ref = attack(LinearModel(weights=linear), images[i].copy(), int(classes[i]), eps, p=p)
-        predicted = model.predict(np.stack([y, ref]))
-        success = predicted != labels[i] if kind == "untargeted" else predicted == classes[i]
-        student_hits += int(success[0])
-        reference_hits += int(success[1])
-    return student_hits / len(images), reference_hits / len(images)
+        predicted = model.predict(y[None])[0]
+        student_hits += int(predicted != labels[i] if kind == "untargeted" else predicted == classes[i])
+    return student_hits / len(images), sum(_reference_hits(linear, kind, p, eps, images, labels, classes)) / len(images)
 
 
 SUCCESS = (("untargeted", np.inf, 0.15), ("targeted", np.inf, 0.25))
