@@ -189,7 +189,8 @@ def trial() -> list | None:
     true = next((p for p in ("/usr/bin/true", "/bin/true") if os.path.isfile(p)), None)
     if true is None:
         return None
-    return [bwrap(), *FLAGS, "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--", true]
+    # (--unshare-pid: each worker takes a PID namespace of its own; the fork server does not need one)
+    return [bwrap(), *FLAGS, "--unshare-pid", "--ro-bind", "/", "/", "--tmpfs", "/tmp", "--proc", "/proc", "--", true]
 
 
 def command(stage: str, code: str, env: dict, share=()) -> list:
