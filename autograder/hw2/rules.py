@@ -25,15 +25,17 @@ RULES = {
         ("1.1", "1.2", "1.3"),
     ("network.py:setup", "Small random weights (e.g. normal with standard deviation 1/sqrt(fan_in)); biases may "
      "be 0."): "a suggestion: the initialisation is the student's choice (the contract), so no test may depend on it",
-    ("network.py:forward", "Return E = -ln y2[t] for the input y0 (M0,) and the true class t."): ("2.1", "2.4"),
+    ("network.py:forward", "Return E = -ln y2[t] for the input y0 (M0,) and the true class t."):
+        ("2.1", "2.4", "2.6", "2.7"),
     ("network.py:forward", "Computes a1, y1 = sigmoid(a1), a2, y2 = softmax(a2) with whatever self.w1, self.b1, "
      "self.w2, self.b2 hold (the grader may set them), and keeps on `self` what backward needs."):
-        ("2.1", "2.4", "3.2"),
+        ("2.1", "2.4", "2.6", "2.7", "3.2", "3.6", "3.7"),
     ("network.py:forward", "Must not modify y0."): ("2.3",),
     ("network.py:forward", "Returns a Python float or NumPy float scalar, not an array."): ("2.2",),
     ("network.py:forward", "Must stay finite for logits a2 in the hundreds: use a stable softmax / log-sum-exp."):
         ("2.5",),
-    ("network.py:backward", "Return the gradients of E from the last forward, then step."): ("3.2", "3.5", "4.1"),
+    ("network.py:backward", "Return the gradients of E from the last forward, then step."):
+        ("3.2", "3.5", "3.6", "3.7", "4.1"),
     ("network.py:backward", 'Keys "y2", "a2", "w2", "b2", "y1", "a1", "w1", "b1", "y0"; each value has exactly the '
      "shape of its variable (dE/dw2 has the shape of w2): dE/dy2 = -1/y2[t] at t, 0 elsewhere dE/da2 = y2 - "
      "onehot(t) dE/dw2 = (dE/da2) y1^T dE/db2 = dE/da2 dE/dy1 = w2^T (dE/da2) dE/da1 = (dE/dy1) * y1 * (1 - y1) "

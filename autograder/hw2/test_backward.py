@@ -6,6 +6,7 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.engine.grading.checks import Feedback, close, numbers_of
 
+from . import sequence
 from .gradients import ORDER, Backward
 from .support import PARAMETERS, SMALL, random_input, random_weights, student_network
 from .tolerances import REPEAT
@@ -63,7 +64,7 @@ def test_zero_learning_rate_keeps_weights(student):
                        f"when lr != 0, and never in place on arrays you return.")
 
 
-@weight(2)
+@weight(1)
 @number("3.5")
 @tags("backward")
 @visibility("visible")
@@ -89,3 +90,15 @@ def test_second_backward_gives_the_same_gradients(student):
                        f"{', dE/d'.join(differ)}. backward must return the gradients of E from the last "
                        f"forward: do not change the values forward kept (e.g. with -= or *= on them).")
 
+
+
+@weight(1)
+@number("3.6")
+@tags("backward")
+@visibility("visible")
+def test_gradients_over_a_sequence_of_calls(student):
+    """backward: on one network called five times (other inputs, classes and weights; lr = 0 and lr > 0), each backward returns the gradients of its own forward"""
+    case = _small_case(student)
+    calls = sequence.visible(student)
+    _doing_its_job(case, "a sequence of calls on one network")
+    calls.judge_backward([name for name in ORDER if case.right(name)])

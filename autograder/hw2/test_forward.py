@@ -6,6 +6,7 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 from autograder.engine.grading.checks import Feedback, close, fmt, fmt_exact, likely_mistake
 
 from . import reference
+from . import sequence
 from .support import SMALL, forward_value, random_input, random_weights, read_loss, student_network
 from .tolerances import LOSS
 
@@ -53,7 +54,7 @@ def _right_loss(student, net, weights, y0, t, test: str):
     return reading
 
 
-@weight(6)
+@weight(4)
 @number("2.1")
 @tags("forward")
 @visibility("visible")
@@ -90,3 +91,12 @@ def test_input_not_modified(student):
     if mutated and mutated[0]:
         raise Feedback("forward: your forward changed the input y0 in place. Work on a copy "
                        "(e.g. y0 = y0.copy(), or avoid in-place operators such as += on it).")
+
+
+@weight(2)
+@number("2.6")
+@tags("forward")
+@visibility("visible")
+def test_loss_over_a_sequence_of_calls(student):
+    """forward: one network called five times (other inputs, classes and weights, a backward after each) returns the E of each call"""
+    sequence.visible(student, forward=True).judge_forward()

@@ -11,9 +11,10 @@ from ..support import random_input, random_weights, read_loss, student_network
 from ..test_forward import _check_losses
 from ..tolerances import LOSS
 from . import HIDDEN
+from .sequence import hidden as hidden_sequence
 
 
-@weight(5)
+@weight(4)
 @number("2.4")
 @tags("forward")
 @visibility("after_published")
@@ -64,3 +65,12 @@ def _large_logit_facts(weights, y0) -> str:
                      "(as in sum(onehot * log(y2))) gives -inf or nan")
     return ("With these logits " + "; ".join(facts) + ". Computing E = log(sum(exp(a2 - max a2))) - "
             "(a2[t] - max a2) (log-sum-exp) stays finite.")
+
+
+@weight(1)
+@number("2.7")
+@tags("forward")
+@visibility("after_published")
+def test_loss_over_training_steps(student, data):
+    """forward: one network at the digits' size, six forwards on real digits with backward steps between, returns the E of each call"""
+    hidden_sequence(student, data, forward=True).judge_forward()
