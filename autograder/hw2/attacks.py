@@ -16,7 +16,8 @@ from autograder.engine.grading.replay import NotRecorded
 
 from . import reference
 from .models import lend
-from .tolerances import BUDGET, DIRECTION, GUARD, MOVED, NORM, step_bound
+from .gates import attack_moves_E
+from .tolerances import BUDGET, GUARD, NORM, step_bound
 
 
 def norm(x, p) -> float:
@@ -113,16 +114,6 @@ def check_contract(attacked: Attacked, kind) -> None:
                        f"the model is fixed, only the input moves: call backward(0.0) and never assign weights.")
 
 
-def check_moved(y, y0, correct, p, kind, eps) -> None:
-    """A constraint pays only an attack that does its job: one that moves y0 at least MOVED as far
-    as the contract's attack does on the same input."""
-    moved, should = norm(y - y0, p), norm(correct - y0, p)
-    if should > 0 and moved < MOVED * should:
-        raise Feedback(f"attack: {kind} {pname(p)}, eps = {eps:g}\n  the result is {moved:.3g} from y0 "
-                       f"(||y - y0||_{_normname(p)}); a correct attack moves it {should:.3g} here. The budget "
-                       f"and the box earn points only for an attack that moves the input.")
-
-
 def check_limits(y, y0, eps, p, kind, redo_rms=None) -> None:
     """The budget and the box; `redo_rms()` runs the contract's attack on the same input projecting
     with the root-mean-square, to check that slip before naming it (None when it cannot)."""
@@ -166,12 +157,14 @@ def limits_attack(student, model, y0, t, kind, p, eps, steps, target_shift=5) ->
 
 
 def limits_judged(case: Case, contract=False):
-    """The budget and the box checked on a result that moved (and, with `contract`, its type and
-    untouched inputs); (y, the contract's attack on the same input)."""
+    """The budget and the box (and, with `contract`, the result's type and untouched inputs), checked
+    behind the attack's work gate (gates.attack_moves_E); (y, the contract's attack on the same input)."""
     model, y0, cls, kind, p, eps, steps = case.model, case.y0, case.cls, case.kind, case.p, case.eps, case.steps
     y = numbers(case.attacked)
     correct = pgd(model, y0, cls, eps, p, steps, None, kind)
-    check_moved(y, y0, correct, p, kind, eps)
+    attack_moves_E(model, y0, cls, kind, p, eps, y, correct,
+                   "The budget, the box, the result's type and y0 and the weights left alone" if contract
+                   else "The budget and the box")
     if contract:
         check_contract(case.attacked, kind)
     check_limits(y, y0, eps, p, kind,
@@ -280,17 +273,12 @@ def default_step_case(student, model, y0, t, kind, eps, steps, target_shift=4):
 
 
 def direction_case(student, model, y0, t, kind, eps, steps=10, target_shift=5):
-    """The attack moves E the right way, by a good share of what the contract's attack achieves."""
-    y, cls, correct = limits_case(student, model, y0, t, kind, np.inf, eps, steps, target_shift)
-    before, after, should = model.loss(y0, cls), model.loss(y, cls), model.loss(correct, cls)
-    if kind == "untargeted" and not after - before >= DIRECTION * (should - before):
-        raise Feedback(f"attack: untargeted L_inf, eps = {eps:g}\n  E for the true class went from {fmt(before)} "
-                       f"to {fmt(after)}; a correct attack raises it to {fmt(should)} here. Step along "
-                       f"+sign(dE/dy0).")
-    if kind == "targeted" and not before - after >= DIRECTION * (before - should):
-        raise Feedback(f"attack: targeted L_inf, eps = {eps:g}\n  E for the target went from {fmt(before)} to "
-                       f"{fmt(after)}; a correct attack lowers it to {fmt(should)} here. Step along "
-                       f"-sign(dE/dy0) computed for the target.")
+    """The attack moves E the right way, by a good share of what the contract's attack achieves: the
+    attack's work gate itself (gates.attack_moves_E), whatever the distance moved."""
+    case = limits_attack(student, model, y0, t, kind, np.inf, eps, steps, target_shift)
+    y = numbers(case.attacked)
+    correct = pgd(model, y0, case.cls, eps, np.inf, steps, None, kind)
+    attack_moves_E(model, y0, case.cls, kind, np.inf, eps, y, correct)
 
 
 def check_norms(student, arrays_and_ps, strict: bool = False) -> None:

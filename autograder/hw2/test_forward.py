@@ -3,11 +3,12 @@
 import numpy as np
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.engine.grading.checks import Feedback, close, fmt, fmt_exact, likely_mistake
+from autograder.engine.grading.checks import Feedback, close, fmt_exact, likely_mistake
 
 from . import reference
 from . import sequence
-from .support import SMALL, forward_value, random_input, random_weights, read_loss, student_network
+from .gates import forward_computes_E
+from .support import SMALL, random_input, random_weights, read_loss, student_network
 from .tolerances import LOSS
 
 
@@ -42,18 +43,6 @@ def _check_losses(student, sizes, cases, seed):
                            f"M0, M1, N = {sizes})." + (f"\n  {hint}" if hint else ""))
 
 
-def _right_loss(student, net, weights, y0, t, test: str):
-    """The raw value forward returned, after checking its number is E: a test of how forward behaves
-    (its type, its input) pays only a forward that computes E."""
-    reading = forward_value(student, net, y0, t)
-    want = reference.loss(weights, y0, t)
-    if reading.numbers is None or not close(reading.numbers, want, LOSS).ok:
-        got = "no number" if reading.numbers is None else fmt(reading.numbers)
-        raise Feedback(f"forward: {test} is checked only on a forward that computes E; yours gave {got} "
-                       f"where E = {fmt(want)} (see test 2.1).")
-    return reading
-
-
 @weight(4)
 @number("2.1")
 @tags("forward")
@@ -72,7 +61,7 @@ def test_loss_is_scalar(student):
     """forward: E is a Python float or NumPy float scalar, not an array"""
     weights = random_weights(SMALL, 2)
     net = student_network(student, SMALL, weights)
-    reading = _right_loss(student, net, weights, random_input(SMALL, 7), 1, "the type of E")
+    reading = forward_computes_E(student, net, weights, random_input(SMALL, 7), 1, "the type of E")
     if reading.problem:
         raise Feedback(reading.problem)
 
@@ -86,7 +75,7 @@ def test_input_not_modified(student):
     weights = random_weights(SMALL, 3)
     net = student_network(student, SMALL, weights)
     y0 = random_input(SMALL, 4)
-    _right_loss(student, net, weights, y0, 0, "leaving y0 untouched")
+    forward_computes_E(student, net, weights, y0, 0, "leaving y0 untouched")
     _, mutated = student.call(net, "forward", y0, 0, label="Network.forward", echo_args=True)
     if mutated and mutated[0]:
         raise Feedback("forward: your forward changed the input y0 in place. Work on a copy "

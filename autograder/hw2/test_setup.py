@@ -5,12 +5,13 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.engine.grading.checks import Feedback
 
-from .support import PARAMETERS, SMALL, student_network, student_weights
+from .gates import setup_made_weights
+from .support import PARAMETERS, SMALL, raw_weights, student_network
 
 
 def _weights_after_setup(student, sizes, seed=0):
     net = student_network(student, sizes, seed=seed)
-    return student_weights(student, net, sizes)
+    return setup_made_weights(raw_weights(student, net), sizes)
 
 
 @weight(4)

@@ -7,7 +7,8 @@ from autograder.engine.grading.checks import Feedback
 from autograder.engine.grading.calls import READ
 
 from ..support import PARAMETERS, random_weights, read_weights, student_network
-from ..test_update import check_step, returned_gradient, step_calls, step_problem
+from ..gates import Step, update_steps_right
+from ..test_update import check_step, returned_gradient, step_calls
 from . import HIDDEN
 
 
@@ -51,23 +52,20 @@ def test_training_follows_returned_gradients(student, data):
     returned = student.batch(calls, label=f"training (forward and backward({lr}), 300 times)", seconds=60)
     if not isinstance(returned, list) or len(returned) != len(calls):
         raise Feedback("update: the training run did not return one result per call.")
-    moved = {key: False for key in PARAMETERS}
+    update_steps_right(_training_steps(returned, seen, sizes, lr), "at the training steps checked")
+
+
+def _training_steps(returned, seen, sizes, lr):
+    """The checked steps of the training run, in order, up to the first whose gradients cannot be read
+    (backward stopped returning finite gradients: backward's business; the steps so far are judged)."""
     for step, before_at, grads_at, after_at in seen:
         try:
-            g = {key: returned_gradient(returned[grads_at], key, sizes, nonzero=False) for key in PARAMETERS}
+            gradients = {key: returned_gradient(returned[grads_at], key, sizes) for key in PARAMETERS}
         except Feedback:
-            break  # backward stopped returning finite gradients (backward's business): judge the steps so far
-        before, after = read_weights(returned[before_at], sizes), read_weights(returned[after_at], sizes)
-        problems = [p for p in (step_problem(key, before[key], after[key], lr * g[key]) for key in PARAMETERS) if p]
-        if problems:
-            raise Feedback(f"update: at step {step} of 300 forward/backward({lr}) steps on real digits, the weights "
-                           f"did not move by -{lr} x the gradients backward returned:\n  " + "\n  ".join(problems))
-        moved = {key: moved[key] or bool(np.any(g[key])) for key in PARAMETERS}
-    unseen = [key for key in PARAMETERS if not moved[key]]
-    if unseen:
-        raise Feedback(f"update: at the training steps checked, the gradients backward returned for "
-                       f"{', '.join(unseen)} were never finite and nonzero, so no step along them can be seen: "
-                       f"the update earns points for steps that move the weights.")
+            return
+        yield Step(f"update: at step {step} of 300 forward/backward({lr}) steps on real digits, the weights did not "
+                   f"move by -{lr} x the gradients backward returned", read_weights(returned[before_at], sizes),
+                   gradients, read_weights(returned[after_at], sizes), lr)
 
 
 # the steps whose weights are read before and after: early ones often (a wrong backward may make the
