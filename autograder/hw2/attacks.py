@@ -114,14 +114,16 @@ def check_contract(attacked: Attacked, kind) -> None:
                        f"the model is fixed, only the input moves: call backward(0.0) and never assign weights.")
 
 
-def check_limits(y, y0, eps, p, kind, redo_rms=None) -> None:
+def check_limits(y, y0, eps, p, kind, redo_rms=None, correct=None) -> None:
     """The budget and the box; `redo_rms()` runs the contract's attack on the same input projecting
-    with the root-mean-square, to check that slip before naming it (None when it cannot)."""
+    with the root-mean-square, to check that slip before naming it (None when it cannot, or when that
+    ball never binds: then it is the attack without projection, and names no norm). The norm is named
+    only where redoing with it reproduces y and the contract's attack, `correct`, does not."""
     distance = norm(y - y0, p)
     if distance > eps + BUDGET.bound(eps):
         hint = "Project onto the eps-ball after every step, then clip to [0, 1]."
-        redone = redo_rms() if p == 2 and redo_rms is not None else None
-        if redone is not None and np.max(np.abs(redone - y)) <= step_bound(eps):
+        redone = redo_rms() if p == 2 and redo_rms is not None and correct is not None else None
+        if redone is not None and np.max(np.abs(redone - y)) <= step_bound(eps) < np.max(np.abs(correct - y)):
             hint = (f"Your result is exactly what projecting with the root-mean-square sqrt(mean(d^2)) gives: that "
                     f"norm divides by the number of entries n = {y.size}, so it lets ||y - y0||_2 reach sqrt(n) eps. "
                     f"Project with the L2 norm over every entry, sqrt(sum(d^2)).")
@@ -167,9 +169,21 @@ def limits_judged(case: Case, contract=False):
                    else "The budget and the box")
     if contract:
         check_contract(case.attacked, kind)
-    check_limits(y, y0, eps, p, kind,
-                 redo_rms=lambda: redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True))
+    check_limits(y, y0, eps, p, kind, redo_rms=lambda: redo_binding(model, y0, cls, eps, p, steps, kind),
+                 correct=correct)
     return y, correct
+
+
+def redo_binding(model, y0, cls, eps, p, steps, kind):
+    """The contract's attack projecting with the root-mean-square, where that ball (radius sqrt(n) eps)
+    binds at some step; None where it never does (or the self-check has no recorded value)."""
+    try:
+        if not reference.ball_binds(model.kind, model.weights, np.asarray(y0, dtype=np.float64), int(cls),
+                                    float(eps), float(p), int(steps), None, kind, True):
+            return None
+    except NotRecorded:
+        return None
+    return redo(model, y0, cls, eps, p, steps, None, kind, rms_ball=True)
 
 
 def limits_case(student, model, y0, t, kind, p, eps, steps, target_shift=5, contract=False):

@@ -8,8 +8,11 @@ neighbour, and how to judge a student's gradient:
   earns too (a right chain rule is backward's work, the forward mistake is forward's),
   but only when their forward is the network up to that mistake: E depends on
   y0, w1, b1, w2 and b2, and through the layers a1 = w1 y0 + b1 and a2 = w2 y1 + b2
-  (checked on finite differences computed here). A gradient consistent with a
-  forward that is not the network earns nothing.
+  (checked on finite differences computed here). A regulariser, any function of the
+  weights alone added to E (lambda ||w||^2), keeps it the network: the layers are then
+  checked on what depends on y0 (finite differences at a second input, 1 - y0, where
+  the regulariser's gradient is the same). A gradient consistent with a forward that
+  is not the network earns nothing.
 """
 
 from __future__ import annotations
@@ -65,11 +68,19 @@ class Verdict:
     expected: np.ndarray
 
 
+def second_input(y0) -> np.ndarray:
+    """The other input the finite differences are taken at, 1 - y0 (in [0, 1] like y0): a regulariser's
+    gradient is the same there, what the layers pass on from y0 is not."""
+    return 1.0 - np.asarray(y0, dtype=np.float64)
+
+
 class OwnForward:
     """The gradients of the student's own forward, from central differences computed here.
 
     `entries[v]` are the flat indices of v that were differenced (all of b1 and b2; a sample of
-    large arrays); `problem` says why their forward is not the network ('' when it is)."""
+    large arrays); `problem` says why their forward is not the network ('' when it is); `path`
+    holds dE/da1 and dE/da2 (under the names b1 and b2): what flows through the layers, without
+    a regulariser's share."""
 
     @staticmethod
     def plan(weights, y0) -> tuple:
@@ -87,26 +98,44 @@ class OwnForward:
             at_points += [(where, i, v) for i, v in zip(entries[name], minus)]
         return entries, plan, at_points
 
-    def __init__(self, weights, y0, entries, plan, values):
-        self.entries, self.numeric, self.problem = entries, {}, ""
-        numbers = [read_float(v, "E").numbers for v in values]
-        if any(n is None for n in numbers):
+    def __init__(self, weights, y0, entries, plan, values, other=None):
+        """`values`: forward at plan's points around y0; `other`: (plan, values) around second_input(y0)."""
+        self.entries, self.numeric, self.problem, self.path = entries, {}, "", {}
+        self.numeric = self._read(plan, values)
+        other_numeric = self._read(*other) if other is not None else {}
+        if self.numeric is None or other_numeric is None:
             self.problem = ("your forward did not return a finite number at every point the finite "
                             "differences need")
             return
-        at = 0
+        self.problem = self._not_the_network(weights, y0, other_numeric)
+
+    @staticmethod
+    def _read(plan, values):
+        numbers = [read_float(v, "E").numbers for v in values]
+        if any(n is None for n in numbers):
+            return None
+        numeric, at = {}, 0
         for name, plus, minus in plan:
             count = len(plus)
             f_plus, f_minus = np.array(numbers[at:at + count]), np.array(numbers[at + count:at + 2 * count])
             at += 2 * count
-            self.numeric[name] = central_difference(f_plus, f_minus, plus, minus)
-        self.problem = self._not_the_network(weights, y0)
+            numeric[name] = central_difference(f_plus, f_minus, plus, minus)
+        return numeric
 
-    def _not_the_network(self, weights, y0) -> str:
+    def _not_the_network(self, weights, y0, other: dict) -> str:
         """Why these derivatives cannot come from the network's forward ('' when they can)."""
         for name in PROBED:
             if not np.max(np.abs(self.numeric[name])) > DEPENDS:
                 return f"your forward's E does not depend on {name} at all (the network's does)"
+        problem = self._layers(weights, y0)
+        if not problem:
+            self.path = {"b1": self.numeric["b1"], "b2": self.numeric["b2"]}
+            return ""
+        with_regulariser = self._layers_with_regulariser(weights, y0, other) if other else None
+        return problem if with_regulariser is None else with_regulariser
+
+    def _layers(self, weights, y0) -> str:
+        """The layers' rules on the derivatives as they are (no regulariser)."""
         db1, db2 = self.numeric["b1"], self.numeric["b2"]
         y1 = hidden_layer(weights, y0)
         layers = {
@@ -120,16 +149,61 @@ class OwnForward:
                 return f"finite differences of your forward break {rule}"
         return ""
 
+    def _layers_with_regulariser(self, weights, y0, other: dict):
+        """The layers' rules when E = (the network's layers) + R(w1, b1, w2, b2): '' when they hold with
+        one R whose gradient is the same at y0 and at second_input(y0); a reason when they cannot;
+        None when these sizes cannot tell (fewer differenced entries of y0 than M1)."""
+        y0b = second_input(y0)
+        at = {name: self.entries[name] for name in PROBED}
+        w1 = weights["w1"]
+        a = w1[:, at["y0"]].T  # dE/dy0 (at the differenced entries) = a @ dE/da1
+        if a.shape[0] < a.shape[1] or np.linalg.matrix_rank(a) < a.shape[1]:
+            return None
+        one, two = self.numeric, other
+        scale = max(float(np.max(np.abs(v))) for g in (one, two) for v in g.values())
+        bar = OWN_FORWARD.rel * scale + OWN_FORWARD.abs
+
+        def agree(x, y) -> bool:
+            return bool(np.max(np.abs(np.asarray(x) - np.asarray(y))) <= bar)
+
+        da1 = [np.linalg.lstsq(a, g["y0"], rcond=None)[0] for g in (one, two)]
+        if not all(agree(a @ d, g["y0"]) for d, g in zip(da1, (one, two))):
+            return "finite differences of your forward break dE/dy0 = w1^T (dE/da1), as a1 = w1 y0 + b1 requires"
+        # R's gradient for b1 and w1: what is left once the layers' share is taken out, the same at both inputs
+        if not agree(one["b1"] - da1[0], two["b1"] - da1[1]) or not agree(
+                one["w1"] - np.outer(da1[0], y0).ravel()[at["w1"]],
+                two["w1"] - np.outer(da1[1], y0b).ravel()[at["w1"]]):
+            return ("finite differences of your forward break dE/dw1 = (dE/da1) y0^T, as a1 = w1 y0 + b1 "
+                    "requires (beside a regulariser, a function of the weights alone)")
+        # R's gradient for b2 (r) from dE/dw2 = (dE/db2 - r) y1^T + R's, the same at both inputs
+        m1 = w1.shape[0]
+        y1, y1b = hidden_layer(weights, y0), hidden_layer(weights, y0b)
+        rows, cols = np.divmod(at["w2"], m1)
+        gap = (one["w2"] - np.outer(one["b2"], y1).ravel()[at["w2"]]) - \
+              (two["w2"] - np.outer(two["b2"], y1b).ravel()[at["w2"]])  # = -r[row] (y1 - y1b)[col]
+        d = (y1 - y1b)[cols]
+        n = one["b2"].size
+        weight = np.bincount(rows, d * d, minlength=n)
+        if np.any(weight <= 0):
+            return None
+        r = -np.bincount(rows, gap * d, minlength=n) / weight
+        if not agree(gap, -r[rows] * d):
+            return ("finite differences of your forward break dE/dw2 = (dE/da2) y1^T with y1 = "
+                    "sigmoid(w1 y0 + b1), as the network requires (beside a regulariser, a function of the "
+                    "weights alone)")
+        self.path = {"b1": da1[0], "b2": one["b2"] - r}
+        return ""
+
     def expected(self, name: str, weights: dict):
         """(flat indices, values) that dE/d`name` must have for this forward."""
         if name in PROBED:
             return self.entries[name], self.numeric[name]
         if name == "a2":
-            return np.arange(self.numeric["b2"].size), self.numeric["b2"]
+            return np.arange(self.path["b2"].size), self.path["b2"]
         if name == "a1":
-            return np.arange(self.numeric["b1"].size), self.numeric["b1"]
+            return np.arange(self.path["b1"].size), self.path["b1"]
         if name == "y1":
-            values = weights["w2"].T @ self.numeric["b2"]
+            values = weights["w2"].T @ self.path["b2"]
             return np.arange(values.size), values
         raise KeyError(name)
 
@@ -139,9 +213,9 @@ class Backward:
     finite differences of its forward there. In a hidden test every call is made when the case is
     built, whatever the answers, and judged only afterwards: differences asked for only when a
     gradient is wrong would tell student code a hidden verdict (engine/grading/verdicts.py); they
-    cost 334 evaluations of forward at the digits' size, 13 ms. A visible test, whose verdicts the
-    student sees anyway, asks for them only when a gradient needs them (130 evaluations, 5 ms, on
-    most submissions never: a batch's throughput)."""
+    cost 2 x 334 evaluations of forward at the digits' size (around y0 and second_input(y0)), 26 ms.
+    A visible test, whose verdicts the student sees anyway, asks for them only when a gradient needs
+    them (2 x 130 evaluations, 10 ms, on most submissions never: a batch's throughput)."""
 
     def __init__(self, student, sizes, weights, y0, t):
         self.student, self.sizes, self.weights, self.y0, self.t = student, sizes, weights, y0, t
@@ -152,7 +226,7 @@ class Backward:
             self._weights_after = raw_weights(student, self.net)
         except (StudentFailure, Feedback) as exc:
             self._weights_after = exc
-        self._evaluated, self._evaluation_failed = None, None
+        self._evaluated, self._evaluated_other, self._evaluation_failed = None, None, None
         if in_hidden_test():
             self._differences()
         self.want = reference.gradients(weights, y0, t)
@@ -211,9 +285,14 @@ class Backward:
     def _differences(self) -> None:
         """Student's forward at the points of the finite differences (OwnForward.plan), one round trip."""
         self._entries, self._plan, at_points = OwnForward.plan(self.weights, self.y0)
+        _, self._plan_other, at_other = OwnForward.plan(self.weights, second_input(self.y0))
+        bases = {k: self.weights[k] for k in PARAMETERS}
         try:
             self._evaluated = self.student.evaluate(
-                self.net, "forward", [self.y0, self.t], {k: self.weights[k] for k in PARAMETERS}, at_points,
+                self.net, "forward", [self.y0, self.t], bases, at_points,
+                label="Network.forward (finite differences)", seconds=60)
+            self._evaluated_other = self.student.evaluate(
+                self.net, "forward", [second_input(self.y0), self.t], bases, at_other,
                 label="Network.forward (finite differences)", seconds=60)
         except StudentFailure as exc:  # it costs only the gradients that need these differences
             self._evaluation_failed = exc
@@ -224,7 +303,8 @@ class Backward:
                 self._differences()
             if self._evaluation_failed is not None:
                 raise self._evaluation_failed.with_traceback(None)
-            self._own = OwnForward(self.weights, self.y0, self._entries, self._plan, self._evaluated)
+            self._own = OwnForward(self.weights, self.y0, self._entries, self._plan, self._evaluated,
+                                   (self._plan_other, self._evaluated_other))
         return self._own
 
     def verdict(self, name: str) -> Verdict:
@@ -237,7 +317,7 @@ class Backward:
         if name == "y2":
             # dE/dy2 is seen only through the softmax: J^T dE/dy2 must be the dependence on b2
             y2 = softmax_output(self.weights, self.y0)
-            seen, expected = y2 * (got - np.dot(y2, got)), own.numeric["b2"]
+            seen, expected = y2 * (got - np.dot(y2, got)), own.path["b2"]
             against = "finite differences of your own forward (through the softmax: J^T dE/dy2 against dE/db2)"
         else:
             entries, expected = own.expected(name, self.weights)

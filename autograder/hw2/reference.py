@@ -85,6 +85,20 @@ def attack(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: s
     step_size (2.5 eps / steps by default) along sign(dE/dy0) or dE/dy0 / (||dE/dy0||_2 + guard), each
     followed by projection onto the eps-ball (with the root-mean-square instead of the L2 norm when
     `rms_ball`, a usual slip) and clipping to [0, 1]. Never shipped in the student's bundle."""
+    return _attack(model, weights, y0, cls, eps, p, steps, step_size, kind, guard, rms_ball)[0]
+
+
+@recorded
+def ball_binds(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: str, rms_ball: bool) -> bool:
+    """Does the attack's projection (onto the root-mean-square ball, radius sqrt(n) eps, when `rms_ball`)
+    ever shrink a step? Where it never does, the attack equals one that does not project, so its result
+    says nothing about which norm a submission projects with."""
+    return _attack(model, weights, y0, cls, eps, p, steps, step_size, kind, 0.0, rms_ball)[1]
+
+
+def _attack(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: str, guard: float,
+           rms_ball: bool) -> tuple:
+    """(attack's result, whether a projection ever shrank a step)."""
     if model == "linear":
         from .linear_model import LinearModel
         net = LinearModel(weights=weights)
@@ -93,7 +107,7 @@ def attack(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: s
     sign = 1.0 if kind == "untargeted" else -1.0
     step_size = 2.5 * eps / steps if step_size is None else step_size
     y0 = np.asarray(y0, dtype=np.float64)
-    y = y0.copy()
+    y, bound = y0.copy(), False
     for _ in range(steps):
         net.forward(y, int(cls))
         g = net.backward()["y0"]
@@ -101,12 +115,14 @@ def attack(model: str, weights: dict, y0, cls, eps, p, steps, step_size, kind: s
         step = np.sign(g) if p == np.inf else (g / (size + guard) if size > 0 else np.zeros_like(g))
         delta = y + sign * step_size * step - y0
         if p == np.inf:
+            bound = bound or bool(np.max(np.abs(delta)) > eps)
             delta = np.clip(delta, -eps, eps)
         else:
             length = np.sqrt(np.mean(delta ** 2)) if rms_ball else np.linalg.norm(delta)
+            bound = bound or bool(length > eps)
             delta = delta * min(1.0, eps / length) if length > 0 else delta
         y = np.clip(y0 + delta, 0.0, 1.0)
-    return y
+    return y, bound
 
 
 def predict(weights: dict, images: np.ndarray) -> np.ndarray:

@@ -269,7 +269,8 @@ def compare(got: np.ndarray, want: np.ndarray, tol: float = 1e-6, floor: float =
 
 def likely_mistake(got: np.ndarray, want: np.ndarray, alternatives: dict | None = None,
                    tol: float = 1e-6) -> str:
-    """A named cause when the evidence supports one, else ''."""
+    """A named cause when the evidence supports one, else ''. A constant factor is named only for
+    arrays with at least two nonzero expected entries (for one number it carries no information)."""
     got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     for label, alternative in (alternatives or {}).items():
         alternative = np.asarray(alternative, dtype=np.float64)
@@ -283,6 +284,8 @@ def likely_mistake(got: np.ndarray, want: np.ndarray, alternatives: dict | None 
         return "The sign is flipped: yours equals minus the expected value."
     if got.ndim == 2 and got.shape[0] == got.shape[1] and compare(got, want.T, tol).ok:
         return "Looks transposed."
+    if np.count_nonzero(want) < 2:
+        return ""  # any two numbers have a ratio: a factor says something only across two entries or more
     scale = float(np.vdot(got, want) / np.vdot(want, want))
     if scale != 0 and abs(scale - 1) > 1e-3 and compare(got, scale * want, tol * 10).ok:
         return f"Off by a constant factor: yours is {scale:.4g} times the expected value."
