@@ -380,3 +380,26 @@ def test_concurrent_gradings_get_distinct_accounts(monkeypatch):
     os.close(lock2)
     os.close(lock3)
     assert again.pw_name == first.pw_name
+
+
+@root_only
+def test_a_grading_waits_for_whichever_account_frees_and_never_forever(monkeypatch):
+    """All accounts busy: a claim takes the first one freed, whichever it is (the second here); if
+    none frees in time, it fails with a reason instead of hanging (an idle sibling of the same batch
+    may hold one for good)."""
+    import threading
+    from autograder.engine.sandbox.isolation import claim_account
+    monkeypatch.setenv(USERS_ENV, FALLBACK_USERS)
+    first, lock1 = claim_account()
+    second, lock2 = claim_account()
+    try:
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="stayed in use"):
+            claim_account(wait=0.3)
+        assert time.monotonic() - started < 5
+        threading.Timer(0.2, os.close, [lock2]).start()
+        account, lock3 = claim_account(wait=10)
+        assert account.pw_name == second.pw_name
+        os.close(lock3)
+    finally:
+        os.close(lock1)
