@@ -134,17 +134,23 @@ def test_bad_sources_say_what_is_wrong(tmp_path):
         discover(tmp_path / "empty")
 
 
-def test_a_dying_grader_process_costs_only_its_submission(tmp_path, homework, monkeypatch):
-    """Even the grader's own process dying (not student code: that is sandboxed) never stops a batch."""
-    from autograder.engine.commands import pool as batch_module
-
-    monkeypatch.setattr(batch_module, "_grade_one", _fragile)
+def _three_copies_of_the_solution(tmp_path, homework):
+    """A class of alice, poison and zoe, each the reference solution (poison's grader is made to die)."""
     source = tmp_path / "class"
     for name in ("alice", "poison", "zoe"):
         folder = source / name
         folder.mkdir(parents=True)
         for p in homework.solution.glob("*.py"):
             (folder / p.name).write_text(p.read_text())
+    return source
+
+
+def test_a_dying_grader_process_costs_only_its_submission(tmp_path, homework, monkeypatch):
+    """Even the grader's own process dying (not student code: that is sandboxed) never stops a batch."""
+    from autograder.engine.commands import pool as batch_module
+
+    monkeypatch.setattr(batch_module, "_grade_one", _fragile)
+    source = _three_copies_of_the_solution(tmp_path, homework)
     runner = Batch(homework, tmp_path / "out")
     done = runner.run(source, jobs=2)
     scores = {s.id: r.score for s, r in runner.collected()}
@@ -163,12 +169,7 @@ def test_a_grader_process_killed_mid_way_leaves_nothing_in_the_temp_folder(tmp_p
     temp.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(temp))  # the pool's processes are forked: they inherit it
     monkeypatch.setattr(batch_module, "_grade_one", _killed_mid_way)
-    source = tmp_path / "class"
-    for name in ("alice", "poison", "zoe"):
-        folder = source / name
-        folder.mkdir(parents=True)
-        for p in homework.solution.glob("*.py"):
-            (folder / p.name).write_text(p.read_text())
+    source = _three_copies_of_the_solution(tmp_path, homework)
     runner = Batch(homework, tmp_path / "out")
     runner.run(source, jobs=2)
     scores = {s.id: r.score for s, r in runner.collected()}

@@ -243,19 +243,25 @@ ENLARGE_ERRORS = """
 """
 
 
-def test_error_reports_are_kept_cut(sandbox, tmp_path):
-    """A worker whose every error report is ~1 MiB (a message of 700 KB, 10,000 frames): the
-    failures a suite keeps (one per import, and those a test holds on to) stay small."""
-    student = hostile_student(sandbox, tmp_path, textwrap.dedent(ENLARGE_ERRORS) + "\ndef fail(n):\n    raise ValueError(n)\n")
+def _kept_failures(student, target: str) -> tuple:
+    """Thirty failing calls of `target`, each failure held on to as a test may: (the failures, the
+    bytes the grader kept meanwhile)."""
     kept = []
 
     def fail_often():
         for n in range(30):
             with pytest.raises(F.StudentException) as info:
-                student.call("hostile:fail", None, n)
+                student.call(target, None, n)
             kept.append(info.value)
+    return kept, retained_bytes(fail_often)
+
+
+def test_error_reports_are_kept_cut(sandbox, tmp_path):
+    """A worker whose every error report is ~1 MiB (a message of 700 KB, 10,000 frames): the
+    failures a suite keeps (one per import, and those a test holds on to) stay small."""
+    student = hostile_student(sandbox, tmp_path, textwrap.dedent(ENLARGE_ERRORS) + "\ndef fail(n):\n    raise ValueError(n)\n")
     try:
-        grown = retained_bytes(fail_often)
+        kept, grown = _kept_failures(student, "hostile:fail")
         assert all(len(str(exc)) < 10_000 and "more characters cut" in str(exc) for exc in kept)
         assert grown < 2_000_000, f"the grader kept {grown:,} bytes more for 30 failures"
     finally:
@@ -282,15 +288,8 @@ def test_an_import_failure_is_kept_cut(sandbox, tmp_path):
     """The failure of an import is kept for the whole run (every later use of the module fails
     with it at once): a hostile module's 1 MiB report is kept as an honest one would be."""
     student = hostile_student(sandbox, tmp_path, textwrap.dedent(ENLARGE_ERRORS) + "\nraise ImportError('no')\n")
-    kept = []
-
-    def import_often():
-        for n in range(30):
-            with pytest.raises(F.StudentException) as info:
-                student.call("hostile:anything", None, n)
-            kept.append(info.value)
     try:
-        grown = retained_bytes(import_often)
+        kept, grown = _kept_failures(student, "hostile:anything")
         assert all(str(exc).startswith("importing hostile.py raised EEEE") for exc in kept)
         assert all(len(str(exc)) < 10_000 and "more characters cut" in str(exc) for exc in kept)
         assert grown < 1_000_000, f"the grader kept {grown:,} bytes more for one import failure"

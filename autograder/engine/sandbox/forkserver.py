@@ -47,7 +47,7 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
     """Runs in the forked child; never returns. In the built world it forks the worker (its PID
     namespace's init) and exits at once, after telling the fork server the worker's pid."""
     from autograder.engine.sandbox import isolation, limits, world, worker
-    state: dict = {"world": _world["built"]}
+    state: dict = {}
     try:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -75,13 +75,13 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
         held = _hold_import_paths() if not _world["built"] and uid is not None else {}
         if uid is not None:
             limits.drop_privileges(uid, gid)
-        readable = _reach_import_paths(held) if held else []
+        held_paths = _reach_import_paths(held) if held else []
         os.chdir(scratch)  # (the account's own: the fork server may not enter it)
         if _world["built"]:  # its scratch is a tmpfs of fixed size
-            state.update(_world["confinement"].apply(world.readable_inside(), [scratch, *_world["writable"]],
+            state.update(_world["confinement"].apply(_world["readable"], [scratch, *_world["writable"]],
                                                      refuse=request.get("refuse", ())))
         else:  # nothing bounds what is made in its scratch: it may write its own files, make none
-            state.update(_world["confinement"].apply(_world["readable"] + readable, _world["writable"],
+            state.update(_world["confinement"].apply(_world["readable"] + held_paths, _world["writable"],
                                                      secrets=request.get("secrets", ()), write_existing=[scratch],
                                                      refuse=request.get("refuse", ())))
             if held and not isinstance(state.get("landlock"), int):
@@ -181,7 +181,8 @@ def _spawned(report_fd: int, pid: int) -> dict:
 
 def main(control_fd: int, built: bool, stage: str, readable: list, writable: list, private_path: list) -> None:
     """`built`: running inside world.py's root. `stage`: where the workers' copies are (outside the
-    world). `readable`: what a worker may read when the world is not built (Landlock's list).
+    world). `readable`: what a worker may read when the world is not built (Landlock's list; in
+    the world, what its root holds, listed once here).
     `writable`: beyond its scratch (only the project's tests share a folder, launch.SHARE_ENV).
     `private_path`: sys.path entries the fork server needs and student code does not get."""
     from autograder.engine.sandbox import control as channel_control
@@ -200,7 +201,8 @@ def main(control_fd: int, built: bool, stage: str, readable: list, writable: lis
         pass
     from autograder.engine.sandbox.confine import Confinement
     confinement = Confinement()
-    _world.update(built=built, stage=stage, readable=list(readable), writable=list(writable),
+    readable = world.readable_inside() if built else list(readable)
+    _world.update(built=built, stage=stage, readable=readable, writable=list(writable),
                   confinement=confinement, private_path=list(private_path))
     gc.freeze()  # what is imported stays out of every collection here and in each forked worker (no copy-on-write)
     limits.become_subreaper()

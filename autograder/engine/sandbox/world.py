@@ -130,6 +130,12 @@ def site_modules() -> dict:
     return found
 
 
+def _runtime_files() -> list:
+    """The interpreter, its shared library, its standard library and the loader's cache: what runs
+    Python, in the built world and (for Landlock) outside it."""
+    return [p for p in [interpreter(), *_libpython(), *_stdlib_dirs(), "/etc/ld.so.cache"] if os.path.exists(p)]
+
+
 def sandbox_code() -> str:
     return os.path.dirname(os.path.realpath(__file__))
 
@@ -147,8 +153,8 @@ def policy(stage: str, share=()) -> list:
     def inside_bound(path: str) -> bool:
         return any(path == b or path.startswith(b + "/") for b in bound)
 
-    for path in [interpreter(), *_libpython(), *_stdlib_dirs(), "/etc/ld.so.cache"]:
-        if os.path.exists(path) and not inside_bound(path):
+    for path in _runtime_files():
+        if not inside_bound(path):
             steps.append(Mount("ro-bind", path, path))
             bound.append(path)
     for stdlib in _stdlib_dirs():  # a site-packages inside the stdlib's folder (pyenv, a source build) is not bound
@@ -266,6 +272,5 @@ def readable_outside() -> list:
     """Where the world is not built: what a worker may still read (Landlock's read-only rules), the
     same things the world would hold, at their real paths."""
     paths = [os.path.realpath(p) for p in LIBRARY_DIRS if os.path.isdir(p)]
-    paths += [interpreter(), *_libpython(), *_stdlib_dirs(), "/etc/ld.so.cache", *site_modules().values(),
-              "/dev/null", "/dev/zero", "/dev/urandom"]
+    paths += [*_runtime_files(), *site_modules().values(), "/dev/null", "/dev/zero", "/dev/urandom"]
     return sorted({p for p in paths if os.path.exists(p)})
