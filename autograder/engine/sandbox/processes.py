@@ -156,14 +156,12 @@ class Sandbox:
             if pending["control"] is not self.control:
                 raise RuntimeError("the fork server was restarted")
             reply = self._reply(pending["number"])
+            if reply.get("error") or "pid" not in reply:
+                raise RuntimeError(f"the sandbox could not confine a worker: {reply.get('error', 'no reply')}")
         except BaseException:
             pending["ours"].close()
             os.close(pending["out_r"])
             raise
-        if reply.get("error") or "pid" not in reply:
-            pending["ours"].close()
-            os.close(pending["out_r"])
-            raise RuntimeError(f"the sandbox could not confine a worker: {reply.get('error', 'no reply')}")
         self._record(reply.get("isolation"))
         worker = WorkerProcess(self, reply["pid"], Channel(pending["ours"]),
                                CappedOutput(pending["out_r"], self.limits.output_bytes), pending["scratch"])
