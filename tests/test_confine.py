@@ -312,9 +312,14 @@ ALLOWED = ["numpy", "scratch_write_read", "import_read_only", "thread", "fork", 
 def probe(world, mode: str, layers: str) -> dict:
     """In a forked child: the user switch (account mode), the layers, then every probe."""
     def run():
-        if mode == "account":
+        read_only = world["read_only"]
+        if mode == "account":  # as the fork server does: import paths the account cannot enter (an
+            # interpreter under /root, a clone in a folder only root may enter) reached by descriptors
+            from autograder.engine.sandbox.forkserver import hold_import_paths, reach_import_paths
             from autograder.engine.sandbox.limits import drop_privileges
+            held_paths = hold_import_paths()
             drop_privileges(world["account"].pw_uid, world["account"].pw_gid)
+            read_only = read_only + reach_import_paths(held_paths)
             # leaving root made us undumpable, which alone refuses ptrace: dumpable, as a not-root grader is
             libc.prctl(4, 1)  # PR_SET_DUMPABLE
         os.chdir(world["scratch"])
@@ -329,11 +334,11 @@ def probe(world, mode: str, layers: str) -> dict:
         held, me = None, os.getpid()  # each run writes names of its own (runs as root and as the account)
         try:
             if layers == "both":
-                held = CONFINEMENT.apply(world["read_only"], [world["scratch"]], secrets=[world["secret"]])
+                held = CONFINEMENT.apply(read_only, [world["scratch"]], secrets=[world["secret"]])
             elif layers == "seccomp":
                 CONFINEMENT.filter.load()
             elif layers == "landlock":
-                confine.restrict(ABI, world["read_only"], [world["scratch"]])
+                confine.restrict(ABI, read_only, [world["scratch"]])
             found = {
                 "socket_inet": _outcome(lambda: socket.socket(socket.AF_INET).close()),
                 "tcp_connect": _outcome(lambda: _connect(socket.AF_INET, ("127.0.0.1", world["tcp_port"]))),

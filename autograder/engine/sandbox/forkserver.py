@@ -72,10 +72,10 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
         if not limits.no_new_privileges() and sys.platform.startswith("linux"):
             raise OSError("PR_SET_NO_NEW_PRIVS refused")
         limits.apply_rlimits(request["limits"])
-        held = _hold_import_paths() if not _world["built"] and uid is not None else {}
+        held = hold_import_paths() if not _world["built"] and uid is not None else {}
         if uid is not None:
             limits.drop_privileges(uid, gid)
-        held_paths = _reach_import_paths(held) if held else []
+        held_paths = reach_import_paths(held) if held else []
         os.chdir(scratch)  # (the account's own: the fork server may not enter it)
         if _world["built"]:  # its scratch is a tmpfs of fixed size
             state.update(_world["confinement"].apply(_world["readable"], [scratch, *_world["writable"]],
@@ -105,12 +105,19 @@ def _child(sock_fd: int, out_fd: int, request: dict, report_fd: int) -> None:
         os._exit(0)
 
 
-def _hold_import_paths() -> dict:
-    """Outside the built world, before the account switch: a descriptor on every import path, for
-    those the account cannot reach itself (an interpreter under /root, say)."""
+def hold_import_paths() -> dict:
+    """Outside the built world, before the account switch: a descriptor on every import path (and on
+    every linked folder in one, NumPy's in launch's code tree), for those the account cannot reach
+    itself (an interpreter under /root, a checkout in a folder only root may enter)."""
+    folders = [p for p in sys.path if p and os.path.isdir(p)]
+    for path in list(folders):  # a folder of links (launch's code tree): each link's target, reached by its name
+        try:
+            folders += [e.path for e in os.scandir(path) if e.is_symlink() and e.is_dir()]
+        except OSError:
+            pass
     held = {}
-    for path in sys.path:
-        if path and path not in held and os.path.isdir(path):
+    for path in folders:
+        if path not in held:
             try:
                 held[path] = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
             except OSError:
@@ -118,7 +125,7 @@ def _hold_import_paths() -> dict:
     return held
 
 
-def _reach_import_paths(held: dict) -> list:
+def reach_import_paths(held: dict) -> list:
     """After the switch: import paths the account cannot enter are reached through /proc/self/fd
     (their files stay read-only, and Landlock keeps a walk up from them to what it allows); the
     other descriptors are closed. Returns them as /proc/self/fd paths, for Landlock's read-only list."""
