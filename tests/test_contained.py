@@ -147,7 +147,10 @@ def test_walking_up_from_every_descriptor_finds_only_the_world(tmp_path, world):
             return sorted(seen)
         def import_paths():
             import sys
-            return [int(p.split("/")[-1]) for p in sys.path if p.startswith("/proc/self/fd/")]
+            entries = list(sys.path)
+            for module in list(sys.modules.values()):
+                entries += [e for e in getattr(module, "__path__", None) or [] if isinstance(e, str)]
+            return sorted({int(e.split("/")[4]) for e in entries if e.startswith("/proc/self/fd/")})
     """))
     sandbox = Sandbox(Limits())
     try:

@@ -126,26 +126,34 @@ def hold_import_paths() -> dict:
 
 
 def reach_import_paths(held: dict) -> list:
-    """After the switch: import paths the account cannot enter are reached through /proc/self/fd
-    (their files stay read-only, and Landlock keeps a walk up from them to what it allows); the
-    other descriptors are closed. Returns them as /proc/self/fd paths, for Landlock's read-only list."""
+    """After the switch: import paths the account cannot reach by name, but may enter, are reached
+    through /proc/self/fd (their files stay read-only, and Landlock keeps a walk up from them to what
+    it allows), each entry by its most specific held folder; every other descriptor is closed.
+    Returns those in use as /proc/self/fd paths, for Landlock's read-only list."""
     moved = {}
     for path, fd in held.items():
-        if os.access(path, os.R_OK | os.X_OK):
-            os.close(fd)
+        via = f"/proc/self/fd/{fd}"
+        if os.access(path, os.R_OK | os.X_OK) or not os.access(via, os.R_OK | os.X_OK):
+            os.close(fd)  # reachable by its name, or not even through the descriptor (a mode-700 folder)
         else:
-            moved[path] = f"/proc/self/fd/{fd}"
-    if moved:
-        sys.path[:] = [moved.get(p, p) for p in sys.path]
-        for module in list(sys.modules.values()):
-            paths = getattr(module, "__path__", None)
-            if isinstance(paths, list):
-                for i, entry in enumerate(paths):
-                    for old, new in moved.items():
-                        if isinstance(entry, str) and (entry == old or entry.startswith(old + os.sep)):
-                            paths[i] = new + entry[len(old):]
-                            break
-        sys.path_importer_cache.clear()
+            moved[path] = via
+    specific_first = sorted(moved, key=len, reverse=True)
+    used = set()
+
+    def reached(entry):
+        for old in specific_first:
+            if isinstance(entry, str) and (entry == old or entry.startswith(old + os.sep)):
+                used.add(old)
+                return moved[old] + entry[len(old):]
+        return entry
+    sys.path[:] = [reached(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        paths = getattr(module, "__path__", None)
+        if isinstance(paths, list):
+            paths[:] = [reached(entry) for entry in paths]
+    sys.path_importer_cache.clear()
+    for old in set(moved) - used:
+        os.close(int(moved.pop(old).rsplit("/", 1)[1]))
     return sorted(moved.values())  # (Landlock opens its rules as this account: by the descriptors too)
 
 
