@@ -220,9 +220,35 @@ def test_hidden_tests_make_the_same_calls_for_a_wrong_submission(bug, homework, 
     results, calls = traced(homework, make_submission(by_name(bug).apply(homework.solution)))
     assert results.score < 100
     assert set(calls) == set(reference_calls)
-    assert all(reference_calls[number] for number in reference_calls)  # every hidden test called something
+    # every hidden test called something, but 2.7: it judges the sequence 3.7 made (Student.once)
+    assert [number for number in reference_calls if not reference_calls[number]] == ["2.7"]
     differ = {number: verdicts.diverging(reference_calls[number], calls[number]) for number in calls}
     assert not {n: at for n, at in differ.items() if at is not None}, bug
+
+
+SEQUENCE_BACKWARD_RAISES = '''
+_backward = Network.backward
+def _third_raises(self, lr=0.0):
+    self.__dict__["_calls"] = self.__dict__.get("_calls", 0) + 1
+    if self._calls == 3:  # right on a fresh network; a sequence of calls reaches the third
+        raise RuntimeError("the third backward on one network")
+    return _backward(self, lr)
+Network.backward = _third_raises
+'''
+
+
+def test_a_shared_sequence_that_failed_is_not_made_again(homework, reference_calls, make_submission):
+    """Tests 2.7 and 3.7 share one hidden sequence (Student.once): where backward raises in it, 3.7
+    (which made it) is failed, 2.7 raises nothing again and judges the same forwards alone, and no
+    hidden test's calls leave the solution's before a failure of student code."""
+    from .test_integrity import variant
+    results, calls = traced(homework, make_submission(variant(homework, network_append=SEQUENCE_BACKWARD_RAISES)))
+    status = {t.number: t for t in results.tests}
+    assert status["3.7"].status == "failed" and "the third backward on one network" in status["3.7"].output
+    assert status["2.7"].status == "passed" and status["2.6"].status == "passed"
+    assert calls["2.7"] and calls["2.7"][0][0] == verdicts.STOPPED  # the kept failure, then its own forwards
+    differ = {number: verdicts.diverging(reference_calls[number], calls[number]) for number in calls}
+    assert not {n: at for n, at in differ.items() if at is not None}
 
 
 def test_finite_differences_are_asked_for_whatever_the_gradients(homework, reference_calls, make_submission):

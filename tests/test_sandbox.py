@@ -284,6 +284,31 @@ def test_new_runs_then_and_assign_in_one_round_trip_and_names_the_step_that_fail
         sandbox.shutdown()
 
 
+def test_a_batch_reads_sets_and_calls_in_order_in_one_round_trip(tmp_path):
+    from autograder.engine.grading.calls import READ, WRITE
+    from autograder.engine.sandbox.failures import StudentFailure
+    from autograder.engine.sandbox.round_trip import RoundTrips
+    sandbox, student = _then_student(tmp_path)
+    trips = []
+    original = RoundTrips._round_trip
+    RoundTrips._round_trip = lambda self, *a, **k: trips.append(a[2]) or original(self, *a, **k)
+    try:
+        net = student.new("net:Net", label="Net()", assign={"w": 1.0})
+        trips.clear()
+        got = student.batch([(net, READ, ["w"], {}, False), (net, WRITE, {"w": 2.5, "ready": "x"}, {}, False),
+                             (net, READ, ["w", "ready"], {}, False), (net, "setup", ["ok"], {}, True),
+                             (net, READ, ["ready"], {}, False)], label="sequence")
+        assert got == [{"w": 1.0}, None, {"w": 2.5, "ready": "x"}, None, {"ready": "ok"}]
+        assert trips == ["sequence"]
+        picky = student.new("net:Picky", label="Picky()")
+        with pytest.raises(StudentFailure, match="TypeError: no attributes here"):
+            student.batch([(net, READ, ["w"], {}, False), (picky, WRITE, {"w": 1.0}, {}, False)], label="setting")
+    finally:
+        RoundTrips._round_trip = original
+        student.close()
+        sandbox.shutdown()
+
+
 @pytest.mark.parametrize("mode, message", [("hang", "Net.setup did not finish"), ("crash", "Net.setup")])
 def test_a_then_step_that_hangs_or_crashes_is_named_and_a_hang_leaves_the_object(tmp_path, mode, message):
     from autograder.engine.sandbox.failures import StudentFailure

@@ -74,6 +74,13 @@ def second_input(y0) -> np.ndarray:
     return 1.0 - np.asarray(y0, dtype=np.float64)
 
 
+def _spread(entries, k: int) -> np.ndarray:
+    """k of these (sorted) entries, evenly spread over them (all of them when there are no more)."""
+    if len(entries) <= k:
+        return entries
+    return entries[np.unique(np.linspace(0, len(entries) - 1, k).round().astype(int))]
+
+
 class OwnForward:
     """The gradients of the student's own forward, from central differences computed here.
 
@@ -86,28 +93,50 @@ class OwnForward:
     def plan(weights, y0) -> tuple:
         """(entries per probed variable, (name, x + h, x - h) per variable, the points to evaluate
         forward at): the same for every submission, whatever its answers."""
-        entries, plan, at_points = {}, [], []
+        entries = {}
+        for name in PROBED:
+            size = (y0 if name == "y0" else weights[name]).size
+            full = name in ("b1", "b2")  # a1 and a2's gradients are read off these whole
+            entries[name] = sample_entries(size, seed=ORDER.index(name), sample=size if full else SAMPLE)
+        return (entries, *OwnForward._points(weights, y0, entries))
+
+    @staticmethod
+    def plan_other(weights, y0, entries) -> tuple:
+        """plan() at second_input(y0), on what the regulariser's test needs of it (about half the
+        points): all of b1 and b2; of y0's entries, 2 M1 (dE/da1 is solved from them, with M1 to
+        spare as a check); of w1's, 16; of w2's, 2 in each row (its rows give dE/db2's share)."""
+        m1 = weights["w1"].shape[0]
+        rows = entries["w2"] // m1
+        other = {"b1": entries["b1"], "b2": entries["b2"], "y0": _spread(entries["y0"], 2 * m1),
+                 "w1": _spread(entries["w1"], 16),
+                 "w2": entries["w2"][np.concatenate([np.flatnonzero(rows == r)[:2] for r in np.unique(rows)])]}
+        return (other, *OwnForward._points(weights, second_input(y0), other))
+
+    @staticmethod
+    def _points(weights, y0, entries) -> tuple:
+        plan, at_points = [], []
         for name in PROBED:
             base = y0 if name == "y0" else weights[name]
-            full = name in ("b1", "b2")  # a1 and a2's gradients are read off these whole
-            entries[name] = sample_entries(base.size, seed=ORDER.index(name), sample=base.size if full else SAMPLE)
             plus, minus = points(base, entries[name])
             where = ("arg", 0) if name == "y0" else ("attr", name)
             plan.append((name, plus, minus))
             at_points += [(where, i, v) for i, v in zip(entries[name], plus)]
             at_points += [(where, i, v) for i, v in zip(entries[name], minus)]
-        return entries, plan, at_points
+        return plan, at_points
 
     def __init__(self, weights, y0, entries, plan, values, other=None):
-        """`values`: forward at plan's points around y0; `other`: (plan, values) around second_input(y0)."""
+        """`values`: forward at plan's points around y0; `other`: (entries, plan, values) of
+        plan_other's points around second_input(y0)."""
         self.entries, self.numeric, self.problem, self.path = entries, {}, "", {}
         self.numeric = self._read(plan, values)
-        other_numeric = self._read(*other) if other is not None else {}
+        other_entries, other_numeric = {}, {}
+        if other is not None:
+            other_entries, other_numeric = other[0], self._read(*other[1:])
         if self.numeric is None or other_numeric is None:
             self.problem = ("your forward did not return a finite number at every point the finite "
                             "differences need")
             return
-        self.problem = self._not_the_network(weights, y0, other_numeric)
+        self.problem = self._not_the_network(weights, y0, other_entries, other_numeric)
 
     @staticmethod
     def _read(plan, values):
@@ -122,7 +151,7 @@ class OwnForward:
             numeric[name] = central_difference(f_plus, f_minus, plus, minus)
         return numeric
 
-    def _not_the_network(self, weights, y0, other: dict) -> str:
+    def _not_the_network(self, weights, y0, other_entries: dict, other: dict) -> str:
         """Why these derivatives cannot come from the network's forward ('' when they can)."""
         for name in PROBED:
             if not np.max(np.abs(self.numeric[name])) > DEPENDS:
@@ -131,7 +160,7 @@ class OwnForward:
         if not problem:
             self.path = {"b1": self.numeric["b1"], "b2": self.numeric["b2"]}
             return ""
-        with_regulariser = self._layers_with_regulariser(weights, y0, other) if other else None
+        with_regulariser = self._layers_with_regulariser(weights, y0, other_entries, other) if other else None
         return problem if with_regulariser is None else with_regulariser
 
     def _layers(self, weights, y0) -> str:
@@ -149,38 +178,45 @@ class OwnForward:
                 return f"finite differences of your forward break {rule}"
         return ""
 
-    def _layers_with_regulariser(self, weights, y0, other: dict):
+    def _layers_with_regulariser(self, weights, y0, at_other: dict, other: dict):
         """The layers' rules when E = (the network's layers) + R(w1, b1, w2, b2): '' when they hold with
         one R whose gradient is the same at y0 and at second_input(y0); a reason when they cannot;
-        None when these sizes cannot tell (fewer differenced entries of y0 than M1)."""
+        None when these sizes cannot tell (fewer differenced entries of y0 than M1, at either input).
+        At the second input, entries are a subset of the first's (plan_other)."""
         y0b = second_input(y0)
         at = {name: self.entries[name] for name in PROBED}
         w1 = weights["w1"]
-        a = w1[:, at["y0"]].T  # dE/dy0 (at the differenced entries) = a @ dE/da1
-        if a.shape[0] < a.shape[1] or np.linalg.matrix_rank(a) < a.shape[1]:
+        m1 = w1.shape[0]
+        a = [w1[:, at["y0"]].T, w1[:, at_other["y0"]].T]  # dE/dy0 (at the differenced entries) = a @ dE/da1
+        if any(x.shape[0] < m1 or np.linalg.matrix_rank(x) < m1 for x in a):
             return None
         one, two = self.numeric, other
+
+        def of_one(name):  # one's derivatives at the second input's entries
+            return one[name][np.searchsorted(at[name], at_other[name])]
+
         scale = max(float(np.max(np.abs(v))) for g in (one, two) for v in g.values())
         bar = OWN_FORWARD.rel * scale + OWN_FORWARD.abs
 
         def agree(x, y) -> bool:
             return bool(np.max(np.abs(np.asarray(x) - np.asarray(y))) <= bar)
 
-        da1 = [np.linalg.lstsq(a, g["y0"], rcond=None)[0] for g in (one, two)]
-        if not all(agree(a @ d, g["y0"]) for d, g in zip(da1, (one, two))):
+        da1 = [np.linalg.lstsq(x, g["y0"], rcond=None)[0] for x, g in zip(a, (one, two))]
+        if not all(agree(x @ d, g["y0"]) for x, d, g in zip(a, da1, (one, two))):
             return "finite differences of your forward break dE/dy0 = w1^T (dE/da1), as a1 = w1 y0 + b1 requires"
         # R's gradient for b1 and w1: what is left once the layers' share is taken out, the same at both inputs
+        w1_at = at_other["w1"]
         if not agree(one["b1"] - da1[0], two["b1"] - da1[1]) or not agree(
-                one["w1"] - np.outer(da1[0], y0).ravel()[at["w1"]],
-                two["w1"] - np.outer(da1[1], y0b).ravel()[at["w1"]]):
+                of_one("w1") - np.outer(da1[0], y0).ravel()[w1_at],
+                two["w1"] - np.outer(da1[1], y0b).ravel()[w1_at]):
             return ("finite differences of your forward break dE/dw1 = (dE/da1) y0^T, as a1 = w1 y0 + b1 "
                     "requires (beside a regulariser, a function of the weights alone)")
         # R's gradient for b2 (r) from dE/dw2 = (dE/db2 - r) y1^T + R's, the same at both inputs
-        m1 = w1.shape[0]
         y1, y1b = hidden_layer(weights, y0), hidden_layer(weights, y0b)
-        rows, cols = np.divmod(at["w2"], m1)
-        gap = (one["w2"] - np.outer(one["b2"], y1).ravel()[at["w2"]]) - \
-              (two["w2"] - np.outer(two["b2"], y1b).ravel()[at["w2"]])  # = -r[row] (y1 - y1b)[col]
+        w2_at = at_other["w2"]
+        rows, cols = np.divmod(w2_at, m1)
+        gap = (of_one("w2") - np.outer(one["b2"], y1).ravel()[w2_at]) - \
+              (two["w2"] - np.outer(two["b2"], y1b).ravel()[w2_at])  # = -r[row] (y1 - y1b)[col]
         d = (y1 - y1b)[cols]
         n = one["b2"].size
         weight = np.bincount(rows, d * d, minlength=n)
@@ -240,12 +276,8 @@ class Backward:
     @classmethod
     def shared(cls, student, sizes, weights, y0, t, key: str) -> "Backward":
         """One case per submission and key, shared by the tests that judge it (one forward and
-        backward, one set of finite differences), rebuilt if the worker holding it was replaced."""
-        case = student.memo.get(("backward", key))
-        if case is None or case.net.generation != student.generation:
-            case = cls(student, sizes, weights, y0, t)
-            student.memo[("backward", key)] = case
-        return case
+        backward, one set of finite differences; Student.once: what it raised is shared too)."""
+        return student.once(("backward", key), lambda: cls(student, sizes, weights, y0, t))
 
     def weights_after(self) -> dict:
         """w1, b1, w2, b2 as backward(0) left them (their numbers)."""
@@ -285,7 +317,7 @@ class Backward:
     def _differences(self) -> None:
         """Student's forward at the points of the finite differences (OwnForward.plan), one round trip."""
         self._entries, self._plan, at_points = OwnForward.plan(self.weights, self.y0)
-        _, self._plan_other, at_other = OwnForward.plan(self.weights, second_input(self.y0))
+        self._entries_other, self._plan_other, at_other = OwnForward.plan_other(self.weights, self.y0, self._entries)
         bases = {k: self.weights[k] for k in PARAMETERS}
         try:
             self._evaluated = self.student.evaluate(
@@ -304,7 +336,7 @@ class Backward:
             if self._evaluation_failed is not None:
                 raise self._evaluation_failed.with_traceback(None)
             self._own = OwnForward(self.weights, self.y0, self._entries, self._plan, self._evaluated,
-                                   (self._plan_other, self._evaluated_other))
+                                   (self._entries_other, self._plan_other, self._evaluated_other))
         return self._own
 
     def verdict(self, name: str) -> Verdict:

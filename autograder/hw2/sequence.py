@@ -10,8 +10,8 @@ report), the call's y0 and t.
 
 Inputs are chosen so each usual memo shows: the same t with another y0, the same y0 with another t,
 the same (y0, t) again on other weights. A visible test sets new weights after each step (so every
-truth is a recorded value in the student's bundle; 5 round trips); a hidden test (hidden/sequence.py,
-never in the bundle) lets the student's own steps move them, in one round trip.
+truth is a recorded value in the student's bundle); a hidden test (hidden/sequence.py, never in the
+bundle) lets the student's own steps move them. Either is one round trip.
 
 The calls are the ones an attack makes of a network (forward and backward(0) on new inputs) and the
 ones training makes (backward(lr) in between). The student's own attack is not run on the student's
@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder.engine.grading.calls import READ, StudentFailure
+from autograder.engine.grading.calls import READ, WRITE, StudentFailure
 from autograder.engine.grading.checks import Feedback, close, fmt_exact, read_array
 from autograder.engine.grading.replay import NotRecorded
 
@@ -59,17 +59,16 @@ class Sequence:
     def __init__(self, student, sizes, start: dict, steps: list, backward: bool = True):
         self.sizes, self.steps, self.with_backward = sizes, steps, backward
         self.net = student_network(student, sizes, start)
-        self.returned = []
-        for first, last in self._runs():  # one round trip per run of calls between two weight settings
-            if first > 0:
-                student.set_many(self.net, {k: steps[first].weights[k] for k in PARAMETERS})
-            calls = [call for step in steps[first:last] for call in self._calls(step)]
-            label = "Network.forward" + (" and Network.backward" if backward else "")
-            returned = student.batch(calls, label=f"{label} on one network, {last - first} times", seconds=60)
-            self.returned += returned if isinstance(returned, list) else [returned]
-        width = 3 if backward else 2
-        if len(self.returned) != width * len(steps):
+        calls, width = [], 3 if backward else 2
+        for k, step in enumerate(steps):  # all in one round trip, the grader's weight settings included
+            if k and step.weights is not None:
+                calls.append((self.net, WRITE, {name: step.weights[name] for name in PARAMETERS}, {}, False))
+            calls += self._calls(step)
+        label = "Network.forward" + (" and Network.backward" if backward else "")
+        returned = student.batch(calls, label=f"{label} on one network, {len(steps)} times", seconds=60)
+        if not isinstance(returned, list) or len(returned) != len(calls):
             raise Feedback("the sequence of calls on one network did not return one result per call.")
+        self.returned = [value for value, call in zip(returned, calls) if call[1] is not WRITE]
         self._before = [self.returned[width * k] for k in range(len(steps))]
         self._E = [self.returned[width * k + 1] for k in range(len(steps))]
         self._grads = [self.returned[width * k + 2] for k in range(len(steps))] if backward else None
@@ -81,21 +80,11 @@ class Sequence:
             calls.append((self.net, "backward", [float(step.lr)], {}, False))
         return calls
 
-    def _runs(self) -> list:
-        """[(first, last)] of the runs of steps between the grader's weight settings (a hidden
-        sequence, which never sets them after the start, is one run: one round trip)."""
-        starts = [0] + [k for k, step in enumerate(self.steps) if k and step.weights is not None]
-        return list(zip(starts, starts[1:] + [len(self.steps)]))
-
     @classmethod
     def shared(cls, student, sizes, start, steps, key: str) -> "Sequence":
-        """One sequence per submission and key, shared by the forward and backward tests that judge
-        it, rebuilt if the worker holding it was replaced."""
-        case = student.memo.get(("sequence", key))
-        if case is None or case.net.generation != student.generation:
-            case = cls(student, sizes, start, steps)
-            student.memo[("sequence", key)] = case
-        return case
+        """One sequence per submission and key, shared by the forward and backward tests that judge it
+        (Student.once: its failure is shared too)."""
+        return student.once(("sequence", key), lambda: cls(student, sizes, start, steps))
 
     # -- the truth of each call ---------------------------------------------------------------
     def weights_before(self, k: int) -> dict:

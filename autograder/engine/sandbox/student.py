@@ -20,10 +20,11 @@ from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
 from autograder.engine.sandbox.round_trip import RoundTrips, failure
 from autograder.engine.sandbox.totals import TOTALS, Totals
 
-__all__ = ["READ", "Handle", "Sandbox", "Student", "WorkerProcess"]
+__all__ = ["READ", "WRITE", "Handle", "Sandbox", "Student", "WorkerProcess"]
 
 
 READ = object()  # in a batch, in place of a method name: read the attributes named in args
+WRITE = object()  # in a batch, in place of a method name: set the attributes of the dict in args
 
 
 def _key(target, method) -> str:
@@ -66,6 +67,25 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         self.printing_to: str | None = None  # where printing goes now (see begin_test)
         self.watch = None           # consulted before every request (grading's verdicts.CallWatch)
         self.memo: dict = {}        # what a suite derived from this submission, shared between its tests
+
+    def once(self, key, make):
+        """make()'s result, made once per submission and key and shared by the tests that judge it;
+        made again only if the worker holding its objects was replaced. What it raised is kept as
+        well and raised again without a call (a hidden test's calls must not depend on which test
+        came first); a failure of student code raised again is noted as one the test stopped on."""
+        held = self.memo.get(key)
+        if held is None or held[0] != self.generation:
+            generation = self.generation
+            try:
+                held = (generation, make(), None)
+            except Exception as exc:  # noqa: BLE001 - kept, raised again below
+                held = (self.generation, None, exc)  # the generation after it (a crash replaces the worker)
+            self.memo[key] = held
+        elif isinstance(held[2], F.StudentFailure) and self.watch is not None:
+            self.watch.stopped()
+        if held[2] is not None:
+            raise held[2].with_traceback(None)
+        return held[1]
 
     # -- calls ------------------------------------------------------------------
     def _target(self, target):
@@ -174,14 +194,21 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
 
     def batch(self, calls: list, label: str, seconds: float | None = None) -> list:
         """Many calls in one round trip: [(target, method, args, kwargs, discard), ...]; an entry
-        (target, READ, names, {}, False) reads those attributes of the target instead."""
+        (target, READ, names, {}, False) reads those attributes of the target instead, and
+        (target, WRITE, {name: value}, {}, False) sets them (its result is None)."""
         for call in calls:
             self._import(call[0])
         frames: list = []
-        requests = [{"op": "getattrs", "target": self._target(t), "names": [str(n) for n in a]} if m is READ
-                    else self._call_request(t, m, a, k, frames, discard=d) for t, m, a, k, d in calls]
-        keys = sorted({_key(t, m) for t, m, *_ in calls if m is not READ})
+        requests = [self._batch_request(t, m, a, k, d, frames) for t, m, a, k, d in calls]
+        keys = sorted({_key(t, m) for t, m, *_ in calls if m is not READ and m is not WRITE})
         return self._round_trip({"op": "batch", "calls": requests}, frames, label, seconds, keys)["value"]
+
+    def _batch_request(self, target, method, args, kwargs, discard, frames: list) -> dict:
+        if method is READ:
+            return {"op": "getattrs", "target": self._target(target), "names": [str(n) for n in args]}
+        if method is WRITE:
+            return {"op": "setattrs", "target": self._target(target), "value": encode(dict(args), frames)}
+        return self._call_request(target, method, args, kwargs, frames, discard=discard)
 
     def evaluate(self, target, method: str, args, bases: dict, points: list, label: str,
                  seconds: float | None = None) -> list:

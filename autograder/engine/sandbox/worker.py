@@ -9,7 +9,7 @@ Requests (all plain data):
      "store": name | None, "discard": bool, "echo_args": bool}
     {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
     {"op": "setattrs", "target": ..., "value": {name: value}}
-    {"op": "batch", "calls": [call or getattrs, ...]}   one round trip for many calls
+    {"op": "batch", "calls": [call, getattrs or setattrs, ...]}   one round trip for many calls
     {"op": "evaluate", ...call..., "bases": {attr: array}, "points": [[["attr", name] | ["arg", i], index, value]]}
         the call at points the grader chose (one entry of the base replaced); raw values back
     {"op": "import", "module": str}              import a student module (so a slow import is told apart)
@@ -154,7 +154,7 @@ class Server:
         results = []
         for i, call in enumerate(request["calls"]):
             try:
-                op = self.op_getattrs if call.get("op") == "getattrs" else self.op_call
+                op = {"getattrs": self.op_getattrs, "setattrs": self.op_setattrs}.get(call.get("op"), self.op_call)
                 results.append(op(call, frames)["value"])
             except BaseException as exc:  # noqa: BLE001
                 return {"ok": False, "error": self._error(exc), "index": i, "value": results}

@@ -1,5 +1,5 @@
 """The hidden sequence: one network at the digits' size on test digits, its own steps moving the weights
-between calls, all in one round trip (tests 2.7 and 3.7; see ../sequence.py)."""
+between calls, in one round trip shared by tests 2.7 and 3.7 (see ../sequence.py)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ def hidden_steps(images, labels, picks) -> list:
 
 
 def hidden(student, data, forward: bool = False):
-    """Tests 2.7 and 3.7 each make it (every hidden test calls the student's code itself: validate
-    compares their calls)."""
+    """The hidden sequence, shared by tests 2.7 and 3.7 (made by whichever runs first)."""
     images, labels = data
     steps = hidden_steps(images, labels, (1333, 1444, 1555))
     make = forward_sequence if forward else build
-    return make(student, HIDDEN, random_weights(HIDDEN, 91, scale=0.3), steps, key=None)
+    return make(student, HIDDEN, random_weights(HIDDEN, 91, scale=0.3), steps, key="hidden")
