@@ -7,8 +7,8 @@ import pytest
 
 from autograder.engine.grading import gradcheck
 from autograder.engine.sandbox.channel import ForeignArray, ForeignScalar, Opaque
-from autograder.engine.grading.checks import (Feedback, Tolerance, as_array, as_float, close, compare, likely_mistake,
-                                     read_array, read_float, rel_errors)
+from autograder.engine.grading.checks import (Feedback, Tolerance, all_close, as_array, as_float, close, compare,
+                                              likely_mistake, read_array, read_float, rel_errors)
 
 SHAPE = (2, 3)
 SYMBOLS = ("M1", "M0")
@@ -373,3 +373,14 @@ def test_read_array_refuses_transposed_hostile_broadcasting_or_non_finite(value)
     assert reading.numbers is None and reading.problem
     with pytest.raises(Feedback):
         reading.require()
+
+def test_all_close_agrees_with_close_pair_by_pair():
+    """all_close is the quick answer for many arrays: each pair to its own scale, a nan never close."""
+    tol = Tolerance(rel=1e-5, abs=1e-12)
+    big, small = np.full((3, 4), 100.0), np.full(5, 1e-3)
+    assert all_close([(big + 1e-4, big), (small, small), (2.0, 2.0)], tol)
+    assert not all_close([(big, big), (small + 1e-7, small)], tol)  # within big's bar, not small's
+    assert close(small + 1e-7, small, tol).ok is False
+    assert not all_close([(np.array([np.nan, 1.0]), np.ones(2))], tol)
+    assert not all_close([(np.ones(3), np.ones(4))], tol)  # shapes differ: close() decides, and it says no
+    assert all_close([], tol) and all_close([(np.zeros(0), np.zeros(0))], tol)

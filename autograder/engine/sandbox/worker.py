@@ -167,21 +167,25 @@ class Server:
         the grader checks them and computes any difference."""
         args, kwargs = self._args(request)
         target = self._target(request["target"])
-        bases = decode(request.get("bases") or {"__dict__": []}, self.frames, self._resolve)
+        bases = {str(name): np.array(base) for name, base in
+                 decode(request.get("bases") or {"__dict__": []}, self.frames, self._resolve).items()}
+        method = getattr(target, request["method"])
         values = []
         for (kind, key), index, value in request["points"]:
+            moved_attr = str(key) if kind == "attr" else None
             for name, base in bases.items():  # every point starts from the same weights
-                setattr(target, str(name), np.array(base, copy=True))
+                if name != moved_attr:
+                    setattr(target, name, base.copy())
             call_args = [a.copy() if type(a) is np.ndarray else a for a in args]
-            moved = np.array(bases[key] if kind == "attr" else call_args[int(key)], dtype=np.float64, copy=True)
+            moved = np.array(bases[moved_attr] if moved_attr else call_args[int(key)], dtype=np.float64)
             moved.flat[int(index)] = float(value)
-            if kind == "attr":
-                setattr(target, str(key), moved)
+            if moved_attr:
+                setattr(target, moved_attr, moved)
             else:
                 call_args[int(key)] = moved
-            values.append(self._invoke(request, call_args, kwargs))
+            values.append(method(*call_args, **kwargs))
         for name, base in bases.items():
-            setattr(target, str(name), np.array(base, copy=True))
+            setattr(target, name, base.copy())
         return {"ok": True, "value": encode(values, frames)}
 
     def op_module(self, request: dict, frames: list) -> dict:
