@@ -301,8 +301,10 @@ def test_a_batch_reads_sets_and_calls_in_order_in_one_round_trip(tmp_path):
         assert got == [{"w": 1.0}, None, {"w": 2.5, "ready": "x"}, None, {"ready": "ok"}]
         assert trips == ["sequence"]
         picky = student.new("net:Picky", label="Picky()")
-        with pytest.raises(StudentFailure, match="TypeError: no attributes here"):
-            student.batch([(net, READ, ["w"], {}, False), (picky, WRITE, {"w": 1.0}, {}, False)], label="setting")
+        with pytest.raises(StudentFailure, match="TypeError: no attributes here") as failed:
+            student.batch([(net, READ, ["w"], {}, False), (picky, WRITE, {"w": 1.0}, {}, False),
+                           (net, READ, ["w"], {}, False)], label="setting")
+        assert failed.value.index == 1 and failed.value.partial == [{"w": 2.5}]  # which call, what came before
     finally:
         RoundTrips._round_trip = original
         student.close()

@@ -12,7 +12,12 @@ from autograder.engine.sandbox.totals import TOTALS, cut
 
 
 class StudentFailure(AssertionError):
-    """A call into student code did not return a value."""
+    """A call into student code did not return a value. Of a batch (Student.batch), an exception
+    raised in student code also says which call failed (`index`) and what the ones before it
+    returned (`partial`); otherwise both are None."""
+
+    index: int | None = None
+    partial: list | None = None
 
 
 class NotImplementedYet(StudentFailure):

@@ -83,6 +83,12 @@ class RoundTrips:
             if not isinstance(error, dict):
                 raise ChannelError("reply without a value or an error")
             problem = failure(label, error, self.totals)
+            if request.get("op") == "batch" and type(raw.get("index")) is int and isinstance(raw.get("value"), list):
+                # which call of the batch failed, and what the calls before it returned
+                problem.index = raw["index"]
+                problem.partial = decode(raw["value"], reply_frames)
+                if not 0 <= problem.index < len(request["calls"]) or len(problem.partial) != problem.index:
+                    raise ChannelError("a batch's failure names no call of it")
         except ChannelError as exc:
             self._retire()
             problem = F.ProtocolViolation(label, str(exc))
