@@ -257,7 +257,7 @@ def test_finite_differences_are_asked_for_whatever_the_gradients(homework, refer
     files = by_name("forward_missing_b1").apply(homework.solution)
     files["network.py"] = files["network.py"].replace("da2 = self.y2 - onehot", "da2 = 2.0 * (self.y2 - onehot)")
     results, calls = traced(homework, make_submission(files))
-    assert {t.number: t.score for t in results.tests}["3.4"] == 0
+    assert {t.number: t.score for t in results.tests}["3.4"] < 4  # its wrong gradients lose
     # Network() with its weights, forward, backward, reading the weights, the finite differences
     # around y0 and around the second input (gradients.second_input)
     assert calls["3.4"] == reference_calls["3.4"] and len(calls["3.4"]) == 6

@@ -8,7 +8,9 @@ for what it was right to do (an update leaves b1 as it was when the dE/db1 it re
 
     setup     w1, b1, w2, b2 exist with the contract's shapes, float64 and finite (1.1; 1.2, 1.3 read them so)
     forward   E is right on the grader's weights (2.2, 2.3)
-    backward  at least one of the nine gradients is right (3.1, 3.3, 3.5)
+    backward  at least one of the nine gradients earns its points: right, or its step right on the
+              student's own upstream gradient (3.1, 3.3, 3.5, 3.6, 3.7; the sequences then judge the
+              ones that are right on a fresh network, and pay nothing when none is)
     update    at least one step can be seen, every step that can be seen is right, and a weight whose
               returned gradient is zero stays as it was (4.1, 4.2, 4.3)
     attack    E moves the right way by at least DIRECTION (half) of what the contract's attack achieves
@@ -24,6 +26,7 @@ import numpy as np
 from autograder.engine.grading.checks import Feedback, close, fmt
 
 from . import reference
+from .gradients import ORDER
 from .support import forward_value, read_weights
 from .tolerances import DIRECTION, LOSS, UPDATE
 
@@ -46,10 +49,21 @@ def forward_computes_E(student, net, weights, y0, t, test: str):
 
 
 def backward_computes_gradients(case, test: str, see: str = "the tests 3.2") -> None:
-    """backward's gate: at least one of the nine gradients of `case` (a gradients.Backward) is right."""
-    if not case.any_right():
+    """backward's gate: at least one of the nine gradients of `case` (a gradients.Backward) earns its
+    points (right, or its step right on the student's own upstream gradient: Backward.earns)."""
+    if not case.any_earns():
         raise Feedback(f"backward: {test} is checked only on a backward that computes gradients; none of "
                        f"yours is right yet (see {see}).")
+
+
+def gradients_right_on_a_fresh_network(case, test: str, see: str = "the tests 3.2") -> list:
+    """The gradients of `case` that are the true ones (or its own forward's): what the sequences judge
+    call after call. None is no work to judge: the test pays nothing."""
+    right = [name for name in ORDER if case.right(name)]
+    if not right:
+        raise Feedback(f"backward: {test} judges the gradients that are right on a fresh network, call after "
+                       f"call; none of yours is (see {see}).")
+    return right
 
 
 @dataclass

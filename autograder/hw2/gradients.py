@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder.engine.grading.calls import StudentFailure
+from autograder.engine.grading.chain import Carried, Chain, Step
 from autograder.engine.grading.checks import Comparison, Feedback, as_array, close, fmt, likely_mistake, read_array, read_float
 from autograder.engine.grading.gradcheck import SAMPLE, central_difference, points, sample_entries
 from autograder.engine.grading.verdicts import in_hidden_test
@@ -45,6 +46,27 @@ STEPS = {
     "y0": ("a1", "dE/dy0 = w1^T (dE/da1)"),
 }
 FIRST_STEP = "dE/dy2 = -1 / y2[t] at t and 0 elsewhere"
+
+
+def chain(weights: dict, y0) -> Chain:
+    """Each gradient as a step from the one before it (STEPS), on the network's forward values at these
+    weights and input: what error carried forward applies to the student's own upstream gradient
+    (engine/grading/chain.py). dE/da2 follows from dE/dy2 through the softmax's Jacobian, however
+    a student computes it."""
+    y0 = np.asarray(y0, dtype=float)
+    y1, y2 = hidden_layer(weights, y0), softmax_output(weights, y0)
+    w1, w2 = weights["w1"], weights["w2"]
+    return Chain({
+        "a2": Step(("y2",), lambda g: y2 * (g - np.dot(y2, g)),
+                   "dE/da2 = J^T dE/dy2 = y2 * (dE/dy2 - y2 . dE/dy2), the softmax's Jacobian"),
+        "w2": Step(("a2",), lambda g: np.outer(g, y1), STEPS["w2"][1]),
+        "b2": Step(("a2",), lambda g: g, STEPS["b2"][1], identity=True),
+        "y1": Step(("a2",), lambda g: w2.T @ g, STEPS["y1"][1]),
+        "a1": Step(("y1",), lambda g: g * y1 * (1.0 - y1), STEPS["a1"][1]),
+        "w1": Step(("a1",), lambda g: np.outer(g, y0), STEPS["w1"][1]),
+        "b1": Step(("a1",), lambda g: g, STEPS["b1"][1], identity=True),
+        "y0": Step(("a1",), lambda g: w1.T @ g, STEPS["y0"][1]),
+    })
 
 
 def hidden_layer(weights: dict, y0) -> np.ndarray:
@@ -266,6 +288,7 @@ class Backward:
         if in_hidden_test():
             self._differences()
         self.want = reference.gradients(weights, y0, t)
+        self.chain, self._returned = chain(weights, y0), None
         self.E = read_float(E, "E").numbers  # a wrongly typed E costs forward points, not backward ones
         self.forward_right = self.E is not None and close(self.E, reference.loss(weights, y0, t), LOSS).ok
         self._own = None
@@ -364,17 +387,50 @@ class Backward:
         except Feedback:
             return False
 
-    def any_right(self) -> bool:
-        """Has backward done any of its job: is at least one of its gradients right?"""
-        return any(self.right(name) for name in ORDER)
+    def earns(self, name: str) -> bool:
+        """Does this gradient earn its points: right, or its step right on the student's own upstream
+        gradient (error carried forward)?"""
+        if self.right(name):
+            return True
+        try:
+            carried = self.carried(name)
+        except Feedback:
+            return False
+        return carried is not None and carried.ok
 
-    def judge(self, name: str) -> None:
-        """Feedback unless dE/d`name` is right."""
+    def any_earns(self) -> bool:
+        """Has backward done any of its job: does at least one of its gradients earn its points?"""
+        return any(self.earns(name) for name in ORDER)
+
+    def carried(self, name: str) -> Carried | None:
+        """dE/d`name` as its step applied, here, to the student's own upstream gradient (error carried
+        forward, engine/grading/chain.py); None where that step cannot earn (see Chain.carried)."""
+        if self._returned is None:
+            self._returned = {}
+            for other in ORDER:
+                try:
+                    self._returned[other] = self.numbers(other)
+                except Feedback:
+                    self._returned[other] = None
+        return self.chain.carried(name, self._returned, GRADIENT)
+
+    def judge(self, name: str, see=lambda up: "") -> str:
+        """Feedback unless dE/d`name` earns its points: '' when it is right; a note when it is right as
+        a step from the student's own wrong upstream gradient (error carried forward: only the step
+        with the mistake loses). `see(up)` names where that upstream gradient is judged."""
         verdict = self.verdict(name)
-        if not verdict.ok:
-            raise Feedback(self._explain(name, verdict))
+        if verdict.ok:
+            return ""
+        carried = self.carried(name)
+        if carried is not None and carried.ok:
+            up = carried.upstream[0]
+            where = see(up)
+            return (f"dE/d{name} earns its points as a step: it is {self.chain.steps[name].rule}, done right on your "
+                    f"dE/d{up}, which is wrong{f' ({where})' if where else ''}. A step computed right from your "
+                    f"own earlier value earns; only the step with the mistake loses.")
+        raise Feedback(self._explain(name, verdict, carried))
 
-    def _explain(self, name, verdict: Verdict) -> str:
+    def _explain(self, name, verdict: Verdict, carried: Carried | None = None) -> str:
         numeric = "finite" in verdict.against
         lines = [f"backward: dE/d{name} — relative error {verdict.result.rel_error:.2g} against {verdict.against}",
                  f"  ({verdict.result.where(name, 'numeric' if numeric else 'expected')})."]
@@ -396,6 +452,10 @@ class Backward:
             upstream, step = STEPS[name]
             if self.right(upstream):
                 lines.append(f"  Your dE/d{upstream} is right, so this step is wrong: {step}.")
+            elif carried is not None:
+                lines.append(f"  Your dE/d{upstream} is wrong too, and this step is not right on it either: "
+                             f"{self.chain.steps[name].rule}, applied to your dE/d{upstream}, does not give yours "
+                             f"({carried.result.where(name, 'that step')}).")
             else:
                 lines.append(f"  Your dE/d{upstream} is wrong too, and this one is computed from it: "
                              f"fix dE/d{upstream} first.")

@@ -5,8 +5,9 @@ Reads the gradescope-utils decorators (``weight``, ``number``, ``visibility``,
 collected test appears in the results with its full ``max_score`` whatever
 happens: a skip, an error in a fixture or a test that never ran is a failure
 with a reason, and a manifest of the expected tests adds any that went missing.
-Student-facing output is the failure's message only, never the grader's
-traceback (which goes to the staff-only log instead).
+Student-facing output is the failure's message, and what the test noted
+(notes.py), never the grader's traceback (which goes to the staff-only log
+instead).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 import pytest
 
 from autograder.engine.sandbox.output import clean_text
+from autograder.engine.grading import notes
 from autograder.engine.grading.results import Results, TestResult, number_key
 
 INTERNAL_ERROR = ("The grader hit an internal error in this test, not caused by your code as far as it can "
@@ -85,6 +87,7 @@ class GradescopePlugin:
     # -- running ----------------------------------------------------------------
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_setup(self, item):
+        notes.begin()
         fn = getattr(item, "obj", None)
         if fn is not None and hasattr(fn, "__score__"):
             try:
@@ -104,13 +107,13 @@ class GradescopePlugin:
         previous = self.outcomes.get(item.nodeid)
         if report.when == "call" and report.passed:
             score = weight if partial is None else _clamp(partial, weight)
-            self.outcomes[item.nodeid] = (score, "", False)
+            self.outcomes[item.nodeid] = (score, notes.take(), False)
         elif report.failed or report.skipped:
             if previous is not None and previous[2]:
                 return  # keep the first failure (a teardown error after a failed call)
             score = 0.0 if partial is None else _clamp(partial, weight)
-            self.outcomes[item.nodeid] = (min(score, weight) if report.when == "call" else 0.0,
-                                          self._explain(item, call, report), True)
+            explained = "\n".join(filter(None, [self._explain(item, call, report), notes.take()]))
+            self.outcomes[item.nodeid] = (min(score, weight) if report.when == "call" else 0.0, explained, True)
 
     def _explain(self, item, call, report) -> str:
         if report.skipped:

@@ -3,8 +3,9 @@
 from gradescope_utils.autograder_utils.decorators import number, partial_credit, tags, visibility, weight
 
 from autograder.engine.grading.checks import Feedback
+from autograder.engine.grading.notes import note
 
-from ..gates import backward_computes_gradients
+from ..gates import backward_computes_gradients, gradients_right_on_a_fresh_network
 from ..gradients import ORDER, Backward
 from ..support import random_weights
 from . import HIDDEN
@@ -25,13 +26,14 @@ def _hidden_case(student, data) -> Backward:
 def test_all_gradients_hidden(student, data, set_score=None):
     """backward: all nine gradients at the digits' size on a real image (a share of points each)"""
     case = _hidden_case(student, data)
-    failures = []
+    failures, notes = [], []
     for name in ORDER:
         try:
-            case.judge(name)
+            notes.append(case.judge(name))
         except Feedback as exc:
             failures.append(str(exc))
     set_score(4 * (len(ORDER) - len(failures)) / len(ORDER))
+    note("\n".join(filter(None, notes)))
     if failures:
         raise Feedback(f"{len(ORDER) - len(failures)} of {len(ORDER)} gradients right.\n" + "\n".join(failures))
 
@@ -45,4 +47,5 @@ def test_gradients_over_training_steps(student, data):
     calls = hidden_sequence(student, data)
     case = _hidden_case(student, data)  # every call made: now judge
     backward_computes_gradients(case, "a sequence of calls on one network", see="test 3.4")
-    calls.judge_backward([name for name in ORDER if case.right(name)])
+    calls.judge_backward(gradients_right_on_a_fresh_network(case, "a sequence of calls on one network",
+                                                            see="test 3.4"))
