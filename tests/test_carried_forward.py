@@ -115,3 +115,14 @@ def test_no_credit_without_work():
     # a step that would not change its value earns nothing for passing it on
     same = Chain({"v": Step(("u",), lambda g: g * 1.0, "v = u, in this chain's words a change")})
     assert same.carried("v", {"u": u, "v": u}, TOL) is None
+
+
+def test_two_wrong_steps_in_one_chain_cost_those_two_steps(gradescope, homework, make_submission):
+    """dE/da2 doubled, then dE/dy0 from dE/dy1 instead of dE/da1: the steps between earn carried forward,
+    and dE/dy0's feedback says its own step is wrong on the student's own dE/da1 too."""
+    results = gradescope(make_submission(variant(homework, network=[
+        ("da2 = self.y2 - onehot", "da2 = 2.0 * (self.y2 - onehot)"), ("dy0 = self.w1.T @ da1", "dy0 = self.w1.T @ dy1")])))
+    assert lost(results) == {"3.2.2": 2.0, "3.2.9": 2.0, "3.4": round(8 / 9, 4)}
+    out = {t.number: t.output for t in results.tests}
+    assert "Your dE/da1 is wrong too, and this step is not right on it either" in out["3.2.9"]
+    assert "earns its points as a step" in out["3.2.6"]
