@@ -23,7 +23,7 @@ def lost(results) -> dict:
 
 
 # the catalogue's backward bugs: the one gradient whose step each breaks, and the update tests a step
-# that fails on shapes costs (the update's business, its own stage)
+# that fails on shapes, or has no returned gradient to use, costs (the update's business, its own stage)
 BROKEN_STEP = {"backward_dy2_sign": "y2", "backward_no_onehot": "a2", "backward_factor_two": "a2",
                "backward_sigmoid_derivative": "a1", "backward_dy0_skips_sigmoid": "y0",
                "backward_transposed_dw2": "w2", "backward_missing_db1": "b1"}
@@ -35,7 +35,7 @@ UPDATE = {"4.1": 5.0, "4.2": 4.0, "4.3": 6.0}
 def test_a_catalogued_backward_bug_costs_only_the_step_it_breaks(bug, gradescope, homework, make_submission):
     results = gradescope(make_submission(by_name(bug).apply(homework.solution)))
     expected = {NUMBER[BROKEN_STEP[bug]]: 2.0, "3.4": round(4 / 9, 4)}
-    if bug in SHAPE_OR_KEY:
+    if bug in SHAPE_OR_KEY:  # the update's tests too: its step fails on the shapes, or has no dE/db1 to use
         expected.update({"3.1": 2.0, **UPDATE})
     assert lost(results) == expected
     out = {t.number: t.output for t in results.tests}

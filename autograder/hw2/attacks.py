@@ -223,6 +223,33 @@ def one_step_attack(student, model, y0, t, kind, p, eps, target_shift=3) -> Case
                 p, eps, 1)
 
 
+def short_step_attack(student, model, y0, t, kind, eps, target_shift=3) -> Case:
+    """L2, steps = 1, step_size = eps / 2, on an input whose pixels lie in [0.3, 0.7] (eps <= 0.6): neither
+    the ball nor the box binds, so the result shows the step's length and direction alone (judged by
+    short_step_judged)."""
+    cls = attack_class(model, t, kind, target_shift)
+    return Case(run_attack(student, kind, model, y0, cls, eps, 2, steps=1, step_size=eps / 2), model, y0, cls,
+                kind, 2, eps, 1)
+
+
+def short_step_judged(case: Case) -> None:
+    """y must be exactly y0 +- (eps / 2) dE/dy0 / ||dE/dy0||_2."""
+    model, y0, cls, kind, eps = case.model, case.y0, case.cls, case.kind, case.eps
+    y = numbers(case.attacked)
+    model.forward(np.asarray(y0, dtype=np.float64), int(cls))
+    gradient_norm = float(np.linalg.norm(model.backward()["y0"]))
+    bound = step_bound(eps / 2, gradient_norm)
+    want = pgd(model, y0, cls, eps, 2, 1, eps / 2, kind)
+    if np.max(np.abs(y - want)) <= bound:
+        return
+    sign = "+" if kind == "untargeted" else "-"
+    raise Feedback("\n".join([
+        f"attack: {kind} L_2 with steps = 1, step_size = eps / 2 = {eps / 2:g}, from an input the step cannot take "
+        f"out of the ball or the box, is not y0 {sign} step_size * dE/dy0 / ||dE/dy0||_2.",
+        _worst_entry(y, want, bound),
+        f"  Your step is {float(np.linalg.norm(y - y0)):.6g} long (L_2); it must be step_size = {eps / 2:g}."]))
+
+
 def one_step_case(student, model, y0, t, kind, p, eps, target_shift=3):
     one_step_judged(one_step_attack(student, model, y0, t, kind, p, eps, target_shift))
 

@@ -110,6 +110,17 @@ class Sequence:
         except Feedback as exc:
             raise Feedback(f"before call {k + 1} of the sequence: {exc}") from None
 
+    def judgeable(self, k: int) -> bool:
+        """Can call k be judged: did the network hold readable, finite weights before it, at which E and
+        its gradients are finite numbers? (A step that left inf or nan behind, or weights so large that
+        E overflows, is the update's business, tests 4.x: the calls after it are not judged.)"""
+        try:
+            E, gradients = self.truth(k)
+        except Feedback:
+            return False
+        with np.errstate(all="ignore"):
+            return bool(np.isfinite(E)) and all(np.all(np.isfinite(g)) for g in (gradients or {}).values())
+
     def truth(self, k: int) -> tuple:
         """(E, gradients) of call k, computed here from the weights read before it."""
         if k not in self._truths:
@@ -151,6 +162,8 @@ class Sequence:
     def judge_forward(self) -> None:
         """Feedback unless E is the truth of every call."""
         for k in range(len(self.steps)):
+            if not self.judgeable(k):
+                continue
             reading = read_loss(self._E[k])
             want = self.truth(k)[0]
             if reading.numbers is None:
@@ -172,7 +185,7 @@ class Sequence:
     def _kept_E(self, k: int, got: float):
         """The earlier call whose E (true or returned) this one repeats, where this call's truth differs."""
         want = self.truth(k)[0]
-        for j in range(k):
+        for j in filter(self.judgeable, range(k)):
             for earlier in (self.truth(j)[0], self.E(j)):
                 if earlier is not None and not close(earlier, want, LOSS).ok and close(got, earlier, LOSS).ok:
                     return j
@@ -190,8 +203,8 @@ class Sequence:
     def judge_backward(self, names) -> None:
         """Feedback unless each gradient of `names` is the truth of every call whose E was right."""
         for k in range(len(self.steps)):
-            if not self.E_right(k):
-                continue  # forward's mistake (tests 2.6, 2.7): this call's gradients are not judged
+            if not self.judgeable(k) or not self.E_right(k):
+                continue  # the update's mistake, or forward's (tests 2.6, 2.7): this call's gradients are not judged
             want = self.truth(k)[1]
             gots = [self.gradient(k, name) for name in names]
             if all(got is not None for got in gots) and all_close([(got, want[name]) for got, name in
@@ -212,7 +225,7 @@ class Sequence:
                  f"  Your forward's E is right at this call and dE/d{name} was right on a fresh network (test "
                  f"3.2), so what went wrong is what backward used: it must return the gradients of E from the "
                  f"last forward, at the weights the network holds now."]
-        for j in range(k):
+        for j in filter(self.judgeable, range(k)):
             if close(got, self.truth(j)[1][name], GRADIENT).ok and \
                     not close(self.truth(j)[1][name], self.truth(k)[1][name], GRADIENT).ok:
                 lines.append(f"  Yours is dE/d{name} of {self.describe(j)}: backward returned values kept from "

@@ -9,7 +9,8 @@ from autograder.engine.grading.calls import Ref
 from autograder.engine.grading.checks import Feedback, read_array
 
 from .. import reference
-from ..attacks import check_limits, check_norms, limits_attack, limits_judged, one_step_attack, one_step_judged, pname
+from ..attacks import (check_limits, check_norms, limits_attack, limits_judged, one_step_attack, one_step_judged,
+                       pname, short_step_attack, short_step_judged)
 from ..models import LINEAR_SOURCE, LinearModel, trained_linear
 
 
@@ -51,12 +52,17 @@ def test_budgets_on_trained_network(student, trained, data):
 @tags("attack")
 @visibility("after_published")
 def test_one_step_exact_on_trained_network(student, trained, data):
-    """attack: one step on the trained network, L_inf and L_2, untargeted and targeted"""
+    """attack: one step on the trained network, L_inf and L_2 (a full step of eps, and half of one inside the ball and the box), untargeted and targeted"""
     images, labels = _correct(trained, data, 3, start=1500)
-    cases = [one_step_attack(student, reference.ReferenceModel(trained), images[i], int(labels[i]), kind, p, eps)
+    model = reference.ReferenceModel(trained)
+    cases = [one_step_attack(student, model, images[i], int(labels[i]), kind, p, eps)
              for kind in ("untargeted", "targeted") for i, p, eps in ((1, 2, 0.8), (2, np.inf, 0.05))]
+    short = [short_step_attack(student, model, 0.3 + 0.4 * images[0], int(labels[0]), kind, 0.5)
+             for kind in ("untargeted", "targeted")]
     for case in cases:  # judged once every attack has run
         one_step_judged(case)
+    for case in short:
+        short_step_judged(case)
 
 
 def _success_attacks(student, linear, data, count=20):
