@@ -58,10 +58,46 @@ def cmd_diff(args) -> int:
 
 
 def cmd_validate(args) -> int:
+    if args.mutants is not None:
+        return cmd_mutants(args)
     from autograder.engine.commands.validate import print_lines, validate
     lines = validate(_homework(args), jobs=args.jobs)
     print_lines(lines)
     return 0 if all(line.ok for line in lines) else 1
+
+
+def cmd_mutants(args) -> int:
+    from rich.console import Console
+
+    from autograder.engine.commands.batch_progress import BatchProgress
+    from autograder.engine.commands.mutants import print_table, sweep, write_report
+    homework = _homework(args)
+    bar = BatchProgress()
+    count = None if args.mutants == "all" else int(args.mutants)
+    started = False
+
+    def progress(index, score):
+        nonlocal started
+        if not started:
+            bar.start(total_hint[0])
+            started = True
+        bar.advance(f"mutant {index}" if index else "the solution", score)
+    total_hint = [(count or 0) + 1]
+    if count is None:
+        from autograder.engine.mutation.generate import mutants
+        total_hint[0] = len(mutants(homework.solution, list(homework.files), homework.mutation.regions)) + 1 \
+            if homework.mutation else 1
+    try:
+        result = sweep(homework, count, seed=args.seed, jobs=args.jobs, progress=progress)
+    except (ValueError, RuntimeError) as exc:
+        bar.stop()
+        print(f"validate --mutants: {exc}")
+        return 2
+    bar.stop()
+    paths = write_report(result, homework, Path(args.report))
+    print_table(result, homework, Console())
+    print("report: " + ", ".join(str(p) for p in paths))
+    return 0 if result.ok else 1
 
 
 def cmd_build(args) -> int:
@@ -140,6 +176,12 @@ def main(argv=None) -> int:
     validate = command("validate", help="staff: does the assignment hold together (solution, handout, "
                        "known bugs, determinism, weights, time, sync)")
     validate.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
+    validate.add_argument("--mutants", nargs="?", const="all", default=None, metavar="N",
+                          help="instead: mutation analysis of the suite, on N mutants of the solution drawn with "
+                               "--seed (all when N is left out); see docs/writing-a-homework.md")
+    validate.add_argument("--seed", type=int, default=0, help="which mutants --mutants N draws (default 0)")
+    validate.add_argument("--report", default="mutants-report", help="where --mutants writes mutants.json and "
+                                                                     "mutants.md (default: ./mutants-report)")
     validate.set_defaults(run=cmd_validate)
 
     build = command("build", help="regenerate the handout; write dist/autograder.zip and dist/handout.zip "

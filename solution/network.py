@@ -93,6 +93,7 @@ class Network:
         dw1 = np.outer(da1, self.y0)
         db1 = da1.copy()
         dy0 = self.w1.T @ da1
+        # stage: update (for validate --mutants: the step is the update's)
         if lr != 0:
             self.w1 = self.w1 - lr * dw1
             self.b1 = self.b1 - lr * db1

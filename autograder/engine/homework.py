@@ -16,6 +16,26 @@ from typing import Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 
+class Mutation(BaseModel):
+    """How `validate --mutants` decides the truth of a mutant of the solution (engine/mutation/)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    probe: str = Field(description="A module of the homework's folder defining scenario(probe): the calls "
+                                   "that exercise the whole contract, each recorded under its stage.")
+    regions: dict[str, str] = Field(description=(
+        "Which stage each part of the solution belongs to: {'network.py': 'forward', "
+        "'network.py:Network.backward': 'backward', ...}; the most specific key holding a line decides, and "
+        "a compound statement marked '# stage: NAME' puts its body in that stage. Lines in no region "
+        "are not mutated."))
+    rel: float = Field(1e-9, description="A probed number equals the reference's within rel x the largest "
+                                         "|number| of that output + abs: float64 round-off of another order "
+                                         "of operations, nothing a mistake makes.")
+    abs: float = Field(1e-12, description="See rel.")
+    accepted: str = Field("mutants_accepted.json", description=(
+        "A file of the homework's folder: {mutant id: why its escape or collateral loss is accepted}."))
+
+
 class HomeworkFile(BaseModel):
     """The keys of homework.json, exactly: anything else is a mistake."""
 
@@ -41,6 +61,8 @@ class HomeworkFile(BaseModel):
     feedback_limit: Optional[dict] = Field(None, description=(
         "{'submissions': K, 'window_hours': H}: after K submissions in H hours, hidden tests' outcomes "
         "are withheld from the student (see feedback_limit.py). None: never."))
+    mutation: Optional[Mutation] = Field(None, description="The probe scenario and stages of validate "
+                                                            "--mutants. None: the homework cannot be swept.")
     corpus: Optional[str] = Field(None, description="A folder, relative to the homework folder, holding a "
                                                     "fairness corpus of submissions. None: no corpus.")
 

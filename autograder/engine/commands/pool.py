@@ -58,8 +58,22 @@ def _grade_one(args) -> tuple:
     except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
         results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
                            time.monotonic() - started)
+    if "probe" in options:  # validate --mutants: the homework's probe scenario on it too
+        _probe_one(homework_dir, folder, results_path)
     write_atomically(results, results_path)
     return submission_id, results.score, time.monotonic() - started
+
+
+def _probe_one(homework_dir: str, folder: str, results_path: str) -> None:
+    """The probe's outputs (engine/mutation/probe.py) beside the results, as RESULTS.probe.json; an
+    error of the probe itself is recorded as {"__error__": ...}."""
+    from autograder.engine.homework import Homework
+    from autograder.engine.mutation.probe import run_probe
+    try:
+        outputs = run_probe(Homework.load(homework_dir), folder, _SANDBOX)
+    except BaseException as exc:  # noqa: BLE001 - reported as an engine error of this mutant
+        outputs = {"__error__": f"{type(exc).__name__}: {exc}"}
+    Path(f"{results_path}.probe.json").write_text(json.dumps(outputs))
 
 
 def run_pool(tasks: list, jobs: int, record, scratch: str | None = None) -> list:
@@ -104,17 +118,33 @@ def grade_tasks(tasks: list, jobs: int, record) -> None:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def grade_folders(homework, folders: list, jobs: int, trace: bool = False) -> list:
+def grade_folders(homework, folders: list, jobs: int, trace: bool = False, probe: bool = False,
+                  progress=None) -> list:
     """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch (`trace`: with
-    the digests of the calls each test made, see run_suite)."""
+    the digests of the calls each test made, see run_suite). With `probe`, [(Results, seconds, the
+    probe's outputs)] (validate --mutants). `progress(index, score)` as each one ends."""
     out = Path(tempfile.mkdtemp(prefix="graded-"))
+    options = [*(["trace"] if trace else []), *(["probe"] if probe else [])]
     try:
-        tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json"), *(["trace"] if trace else []))
+        tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json"), *options)
                  for i, f in enumerate(folders)]
         seconds: dict = {}
-        grade_tasks(tasks, max(1, jobs), lambda sid, score, elapsed: seconds.__setitem__(sid, elapsed))
-        return [(Results.model_validate_json((out / f"{i}.json").read_text()), seconds[str(i)])
-                for i in range(len(folders))]
+
+        def record(sid, score, elapsed):
+            seconds[sid] = elapsed
+            if progress:
+                progress(int(sid), score)
+        grade_tasks(tasks, max(1, jobs), record)
+        graded = []
+        for i in range(len(folders)):
+            results = Results.model_validate_json((out / f"{i}.json").read_text())
+            if probe:
+                found = out / f"{i}.json.probe.json"
+                outputs = json.loads(found.read_text()) if found.exists() else {"__error__": "no probe ran"}
+                graded.append((results, seconds[str(i)], outputs))
+            else:
+                graded.append((results, seconds[str(i)]))
+        return graded
     finally:
         shutil.rmtree(out, ignore_errors=True)
 
