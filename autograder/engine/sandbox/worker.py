@@ -109,14 +109,15 @@ class Server:
     # -- operations ---------------------------------------------------------
     def op_call(self, request: dict, frames: list) -> dict:
         args, kwargs = self._args(request)
-        sent = [np.array(a, copy=True) if type(a) is np.ndarray else None for a in args]
+        echo = request.get("echo_args")  # copies of the arrays sent, to tell which the call changed
+        sent = [np.array(a, copy=True) if type(a) is np.ndarray else None for a in args] if echo else None
         value = self._invoke(request, args, kwargs)
         if request.get("store"):
             self.objects[request["store"]] = value
         reply = {"ok": True, "value": None if request.get("discard") else encode(value, frames)}
         if request.get("store") and ("then" in request or "assign" in request):
             self._then(value, request, reply)
-        if request.get("echo_args"):
+        if echo:
             # which array arguments did the call change in place?
             reply["mutated"] = [bool(s is not None and not _same(s, a)) for s, a in zip(sent, args)]
         return reply
