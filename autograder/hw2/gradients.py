@@ -125,12 +125,12 @@ class OwnForward:
     @staticmethod
     def plan_other(weights, y0, entries) -> tuple:
         """plan() at second_input(y0), on what the regulariser's test needs of it (about half the
-        points): all of b1 and b2; of y0's entries, 2 M1 (dE/da1 is solved from them, with M1 to
-        spare as a check); of w1's, 16; of w2's, 2 in each row (its rows give dE/db2's share)."""
+        points): all of b1 and b2; of y0's entries, M1 + 6 (dE/da1 is solved from them, with 6 to
+        spare as a check); of w1's, 12; of w2's, 2 in each row (its rows give dE/db2's share)."""
         m1 = weights["w1"].shape[0]
         rows = entries["w2"] // m1
-        other = {"b1": entries["b1"], "b2": entries["b2"], "y0": _spread(entries["y0"], 2 * m1),
-                 "w1": _spread(entries["w1"], 16),
+        other = {"b1": entries["b1"], "b2": entries["b2"], "y0": _spread(entries["y0"], m1 + 6),
+                 "w1": _spread(entries["w1"], 12),
                  "w2": entries["w2"][np.concatenate([np.flatnonzero(rows == r)[:2] for r in np.unique(rows)])]}
         return (other, *OwnForward._points(weights, second_input(y0), other))
 

@@ -60,6 +60,14 @@ def gradients(weights: dict, y0, t) -> dict:
 
 
 @recorded
+def loss_and_gradients(weights: dict, y0, t) -> dict:
+    """{"E": E, and every gradient}: one forward and backward (a sequence's truth of each call)."""
+    net = make_network(weights)
+    E = net.forward(np.array(y0, dtype=np.float64), int(t))
+    return {"E": float(E), **net.backward(0.0)}
+
+
+@recorded
 def loss_variant(weights: dict, y0, t, variant: str) -> float:
     """E as the usual forward mistakes compute it, to name the mistake in feedback."""
     y0, t = np.asarray(y0, dtype=np.float64), int(t)
