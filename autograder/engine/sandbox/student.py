@@ -25,6 +25,7 @@ __all__ = ["READ", "WRITE", "Handle", "Sandbox", "Student", "WorkerProcess"]
 
 READ = object()  # in a batch, in place of a method name: read the attributes named in args
 WRITE = object()  # in a batch, in place of a method name: set the attributes of the dict in args
+NO_KWARGS = {"__dict__": []}  # encode({}), made once: most calls have none
 
 
 def _key(target, method) -> str:
@@ -97,7 +98,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
 
     def _call_request(self, target, method, args, kwargs, frames, **extra) -> dict:
         request = {"op": "call", "target": self._target(target), "method": method,
-                   "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames)}
+                   "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames) if kwargs else NO_KWARGS}
         request.update(extra)
         return request
 

@@ -94,7 +94,8 @@ class Server:
 
     def _args(self, request: dict):
         args = decode(request.get("args") or [], self.frames, self._resolve)
-        kwargs = decode(request.get("kwargs") or {"__dict__": []}, self.frames, self._resolve)
+        kwargs = request.get("kwargs")
+        kwargs = decode(kwargs, self.frames, self._resolve) if kwargs and kwargs != {"__dict__": []} else {}
         return list(args), dict(kwargs)
 
     def _invoke(self, request: dict, args, kwargs):
