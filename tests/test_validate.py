@@ -110,3 +110,30 @@ def test_a_hidden_test_that_judges_between_its_calls(tmp_path):
     flat = " ".join(out.split())
     assert "FAIL" in line(out, "solution scores full marks") and "failed: 4.2" in flat
     assert "CalledAfterJudging" in flat
+
+
+def test_a_hint_that_no_feedback_gives_is_named_with_the_feedback_given(tmp_path):
+    suite = copy_assignment(tmp_path)
+    bugs = suite / "known_bugs.py"
+    bugs.write_text(bugs.read_text().replace('"b2 seems to be missing"', '"a hint the suite never gives"'))
+    code, out = run_validate(suite)
+    assert code == 1
+    assert "FAIL" in line(out, "feedback names the mistake") and "wrong: forward_missing_b2" in out
+    # under the table, whole: what the bug's failed tests of its stage said instead
+    assert "forward_missing_b2: no feedback of its stage says 'a hint the suite never gives'" in out
+    assert re.search(r"^  2\.1: forward: ", out, re.M), out[-3000:]
+
+
+def test_an_error_in_the_suite_s_own_code_is_reported_as_such_with_its_traceback(tmp_path):
+    suite = copy_assignment(tmp_path)
+    tests = suite / "test_forward.py"
+    text = tests.read_text()
+    anchor = 'def test_loss_is_scalar(student):\n    """'
+    assert anchor in text
+    end = text.index('"""', text.index(anchor) + len(anchor)) + 3
+    tests.write_text(text[:end] + "\n    raise RuntimeError('the suite broke here')" + text[end:])
+    code, out = run_validate(suite)
+    assert code == 1
+    assert "FAIL" in line(out, "the suite's own code raised no error")
+    assert "Traceback (most recent call last)" in out and "RuntimeError: the suite broke here" in out
+    assert "test_forward.py" in out

@@ -138,7 +138,7 @@ def judge(mutant: Mutant, results, outputs: dict, reference_probe: dict, config,
     failed = [f"{t.number}: {(t.output or '').splitlines()[0][:160] if t.output else ''}"
               for t in results.tests if t.status != "passed"]
     if "__error__" in outputs or internal:
-        error = outputs.get("__error__") or "; ".join(f"{k}: {v}" for k, v in internal.items())
+        error = outputs.get("__error__") or "\n".join(f"{k}: {v[-800:]}" for k, v in internal.items())
         return Verdict(mutant, False, {}, lost, failed, ["engine error"], error=error)
     changed = changed_stages(reference_probe, outputs, config.rel, config.abs)
     verdict = Verdict(mutant, not changed, changed, lost, failed)

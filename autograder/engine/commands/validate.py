@@ -38,7 +38,7 @@ class Line:
     check: str
     ok: bool
     detail: str
-
+    more: str = ""  # printed under the table when the check fails: what to look at, whole
 
 def load_bugs(homework) -> list:
     if not homework.known_bugs:
@@ -86,7 +86,7 @@ def validate(homework, jobs: int | None = None) -> list:
     handout, _ = graded["handout"]
     lines.append(Line("handout scores exactly 0", handout.score == 0, f"{handout.score:g} / {handout.max_score:g}"))
 
-    survivors, spills, hints = [], [], 0
+    survivors, spills, hints, unhinted = [], [], 0, []
     for bug in bugs:
         results, _ = graded[bug.name]
         totals = stage_totals(results)
@@ -96,13 +96,25 @@ def validate(homework, jobs: int | None = None) -> list:
         extra = lost - {bug.stage, *bug.touches}
         if extra:
             spills.append(f"{bug.name} also costs {', '.join(sorted(extra))}")
-        feedback = [t.output for t in results.tests if stage_of(t) == bug.stage and t.status != "passed"]
-        hints += any(bug.hint in text for text in feedback)
+        feedback = [(t.number, t.output) for t in results.tests if stage_of(t) == bug.stage and t.status != "passed"]
+        if any(bug.hint in text for _, text in feedback):
+            hints += 1
+        else:
+            shown = "\n".join(f"  {number}: {text[:600]}" for number, text in feedback[:3]) or "  (no failed test)"
+            unhinted.append(f"{bug.name}: no feedback of its stage says {bug.hint!r}; what it got:\n{shown}")
     lines.append(Line(f"every catalogued bug loses points in its own stage ({len(bugs)} bugs)",
                       bool(bugs) and not survivors, "survives: " + ", ".join(survivors) if survivors else "all caught"))
     lines.append(Line("no bug costs a stage it does not touch", not spills, "; ".join(spills) or "none"))
     share = hints / len(bugs) if bugs else 0.0
-    lines.append(Line("feedback names the mistake", share == 1.0, f"{hints} of {len(bugs)} hints right ({share:.0%})"))
+    lines.append(Line("feedback names the mistake", share == 1.0,
+                      f"{hints} of {len(bugs)} hints right ({share:.0%})"
+                      + (f"; wrong: {', '.join(u.split(':')[0] for u in unhinted)}" if unhinted else ""),
+                      "\n\n".join(unhinted)))
+    errors = [(name, number, text) for name, (results, *_) in graded.items()
+              for number, text in ((results.extra_data or {}).get("internal_errors") or {}).items()]
+    lines.append(Line("the suite's own code raised no error", not errors,
+                      f"{len(errors)} in {', '.join(sorted({f'{n} ({t})' for n, t, _ in errors})[:6])}" if errors
+                      else "none", "\n\n".join(f"{name}, test {number}:\n{text}" for name, number, text in errors[:5])))
 
     if homework.corpus:
         lines += _corpus_lines(graded, correct, degenerate)
@@ -183,7 +195,7 @@ def _corpus_lines(graded: dict, correct: dict, degenerate: list) -> list:
 def _failed(results) -> str:
     failed = [t.number for t in results.tests if t.status != "passed"]
     errors = results.extra_data.get("internal_errors") or {}
-    why = "; ".join(f"{number}: {text[:300]}" for number, text in list(errors.items())[:2])
+    why = "; ".join(f"{number}: {text.strip().splitlines()[-1][:300]}" for number, text in list(errors.items())[:2])
     return (f" (failed: {', '.join(failed)})" if failed else "") + (f"; the grader's own errors: {why}" if why else "")
 
 
@@ -199,5 +211,8 @@ def print_lines(lines: list, console=None) -> None:
     for line in lines:
         table.add_row(line.check, "[green]PASS[/]" if line.ok else "[red]FAIL[/]", escape(line.detail))
     console.print(table)
+    for line in lines:
+        if not line.ok and line.more:
+            console.print(f"[bold]{escape(line.check)}[/]:\n{escape(line.more)}", soft_wrap=True)
     failed = [line.check for line in lines if not line.ok]
     console.print(f"[bold]{'All checks pass.' if not failed else f'{len(failed)} check(s) failed.'}[/]")

@@ -35,7 +35,7 @@ class GradescopePlugin:
         self.outcomes: dict = {}    # nodeid -> (score or None, output)
         self.notes: list = []       # top-level messages for the student
         self.printed: dict = {}     # nodeid -> what student code printed during that (hidden) test
-        self.internal: dict = {}    # nodeid -> the grader's own error in that test, in one line (staff)
+        self.internal: dict = {}    # nodeid -> the grader's own error in that test, its traceback (staff)
         self.started = time.monotonic()
         self.collection_errors: list = []
         self.results: Results | None = None
@@ -124,7 +124,7 @@ class GradescopePlugin:
             return clean_text(str(exc), 20_000) or "The check failed."
         trace = "".join(traceback.format_exception(exc)) if exc is not None else report.longreprtext
         self.log(f"internal error in {item.nodeid}:\n{trace}")
-        self.internal[item.nodeid] = f"{type(exc).__name__}: {exc}" if exc is not None else trace[-300:]  # the whole traceback, whatever --tb says
+        self.internal[item.nodeid] = trace[-4000:]  # the traceback's end, whatever --tb says (staff: validate)
         return INTERNAL_ERROR
 
     # -- the end ----------------------------------------------------------------
