@@ -384,3 +384,20 @@ def test_all_close_agrees_with_close_pair_by_pair():
     assert not all_close([(np.array([np.nan, 1.0]), np.ones(2))], tol)
     assert not all_close([(np.ones(3), np.ones(4))], tol)  # shapes differ: close() decides, and it says no
     assert all_close([], tol) and all_close([(np.zeros(0), np.zeros(0))], tol)
+
+
+def test_numeric_gradient_of_a_grader_function_by_argument_and_entry():
+    """gradcheck.numeric_gradient: central differences of the grader's own function, argument by
+    position or keyword, all entries or a chosen few (NaN where none was taken)."""
+    w, x = np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([0.3, -0.7])
+
+    def loss(w, x):
+        r = w @ x
+        return 0.5 * float(r @ r)
+
+    exact_w, exact_x = np.outer(w @ x, x), w.T @ (w @ x)
+    assert np.allclose(gradcheck.numeric_gradient(loss, [w, x], 0), exact_w, atol=1e-8)
+    assert np.allclose(gradcheck.numeric_gradient(loss, {"w": w, "x": x}, "x"), exact_x, atol=1e-8)
+    some = gradcheck.numeric_gradient(loss, [w, x], 0, entries=[1, 2])
+    assert np.isnan(some.ravel()[[0, 3]]).all() and np.allclose(some.ravel()[[1, 2]], exact_w.ravel()[[1, 2]])
+    assert w[0, 1] == -2.0  # the arguments are left as they were

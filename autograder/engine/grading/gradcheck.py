@@ -31,3 +31,23 @@ def central_difference(f_plus, f_minus, x_plus, x_minus) -> np.ndarray:
     """(f(x + h e_i) - f(x - h e_i)) / (the actual distance between the two points)."""
     f_plus, f_minus = np.asarray(f_plus, dtype=np.float64), np.asarray(f_minus, dtype=np.float64)
     return (f_plus - f_minus) / (np.asarray(x_plus, dtype=np.float64) - np.asarray(x_minus, dtype=np.float64))
+
+
+def numeric_gradient(f, args, which, entries=None, h: float = H) -> np.ndarray:
+    """d f(*args) / d args[which] by central differences, for a function of the grader's own (never
+    student code: for that, Student.evaluate takes the points). `which` is the argument's position or
+    keyword; `entries` the flat indices to difference (all by default). Returns an array of the
+    argument's shape: the differences at those entries, NaN elsewhere (nothing is claimed there)."""
+    args = list(args) if not isinstance(args, dict) else dict(args)
+    base = np.asarray(args[which], dtype=np.float64)
+    entries = np.arange(base.size) if entries is None else np.asarray(entries, dtype=int)
+    plus, minus = points(base, entries, h)
+    values = []
+    for i, value in zip(np.concatenate([entries, entries]), np.concatenate([plus, minus])):
+        moved = base.copy().ravel()
+        moved[i] = value
+        args[which] = moved.reshape(base.shape)
+        values.append(float(f(**args) if isinstance(args, dict) else f(*args)))
+    out = np.full(base.size, np.nan)
+    out[entries] = central_difference(values[:len(entries)], values[len(entries):], plus, minus)
+    return out.reshape(base.shape)
