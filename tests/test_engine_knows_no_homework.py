@@ -1,4 +1,5 @@
-"""The engine names no homework: no file under autograder/engine/ mentions one or imports a sibling package."""
+"""The engine names no homework: no file under autograder/engine/ mentions one, uses a homework's own
+words (what its students are told lives in its homework.json) or imports a sibling package."""
 
 from __future__ import annotations
 
@@ -44,3 +45,14 @@ def test_packaging_finds_every_homeworks_data_without_naming_one():
     section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
     assert '"*" = ["homework.json", "data/*"]' in section
     assert not re.search(r"\bhw\d+\b", section)
+
+
+def test_no_engine_file_speaks_of_a_homework_s_subject():
+    """hw2's words (its network, images, attacks) are hw2's: what the self-check tells its students about
+    the hidden tests comes from homework.json ("hidden_tests"), not from the engine's strings."""
+    subject = re.compile(r"(?i)\b(?:trained network|real images|hidden layer|adversarial|sigmoid|softmax|"
+                         r"lp_norm|attacks?\b on|digits? of|mnist)")
+    offenders = [f"{path}: {m.group(0)}" for path, text in engine_texts() if "templates" not in path.parts
+                 for m in subject.finditer(text)]
+    assert not offenders, offenders
+    assert subject.search("they use other sizes, real images and the trained network")

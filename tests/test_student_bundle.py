@@ -67,6 +67,7 @@ def test_self_check_passes_the_solution(unpacked, homework):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Total: 60 / 60" in done.stdout
     assert re.search(r"Gradescope also runs \d+ hidden tests worth 40 points", done.stdout)
+    assert homework.hidden_tests in " ".join(done.stdout.split())  # its homework.json's words, not the engine's
     results = load(str(unpacked / "out.json"))
     assert results.score == 60 and all(t.visibility == "visible" for t in results.tests)
 

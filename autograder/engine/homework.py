@@ -61,6 +61,9 @@ class HomeworkFile(BaseModel):
     feedback_limit: Optional[dict] = Field(None, description=(
         "{'submissions': K, 'window_hours': H}: after K submissions in H hours, hidden tests' outcomes "
         "are withheld from the student (see feedback_limit.py). None: never."))
+    hidden_tests: str = Field("", description=(
+        "What students are told the hidden tests use, after the self-check's count of them, e.g. 'they "
+        "use other sizes and inputs'. Empty: the count alone."))
     mutation: Optional[Mutation] = Field(None, description="The probe scenario and stages of validate "
                                                             "--mutants. None: the homework cannot be swept.")
     corpus: Optional[str] = Field(None, description="A folder, relative to the homework folder, holding a "

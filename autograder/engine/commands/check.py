@@ -39,7 +39,7 @@ def check(homework, submission: str, *, include_hidden: bool = False, json_path:
         write_atomically(results, json_path)
     print_results(results, console, title=f"{homework.name}: self-check")
     if not include_hidden:
-        for line in withheld_lines(withheld(homework, results)):
+        for line in withheld_lines(withheld(homework, results), homework.hidden_tests):
             console.print(line)
     isolation = results.extra_data.get("isolation", "")
     if isolation:

@@ -52,15 +52,16 @@ def print_plain(results: Results, file=None) -> None:
     print("\n".join(lines), file=file)
 
 
-def withheld_lines(summary: dict) -> list:
-    """What a visible-only run did not include, so full marks here is not read as full marks."""
+def withheld_lines(summary: dict, what: str = "") -> list:
+    """What a visible-only run did not include, so full marks here is not read as full marks; `what`:
+    the homework's words on what the hidden tests use (homework.json's hidden_tests)."""
     if not summary:
         return []
     tests = sum(v["tests"] for v in summary.values())
     points = sum(v["points"] for v in summary.values())
     parts = ", ".join(f"{stage} {v['tests']} ({v['points']:g} pts)" for stage, v in summary.items())
     return [f"[bold yellow]Gradescope also runs {tests} hidden tests worth {points:g} points[/] "
-            f"(per stage: {parts}); they use other sizes, real images and the trained network."]
+            f"(per stage: {parts})" + (f"; {what.strip().rstrip('.')}." if what.strip() else ".")]
 
 
 def _escape(text: str) -> str:
