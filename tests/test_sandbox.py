@@ -349,3 +349,41 @@ def test_reset_between_submissions_keeps_the_fork_server():
         assert len(set(serving)) == 1 and serving[0] is not None
     finally:
         sandbox.shutdown()
+
+
+LAYER_MODULE = '''
+import collections
+import numpy as np
+Cache = collections.namedtuple("Cache", "x w")
+def forward(x, w):
+    return x @ w, Cache(x, w)
+def backward(dout, cache):
+    assert type(cache).__name__ == "Cache", type(cache)  # the namedtuple itself, never a copy through the grader
+    return dout @ cache.w.T, cache.x.T @ dout
+def not_a_pair(x, w):
+    return x @ w
+'''
+
+
+def test_a_kept_result_stays_in_the_worker_and_is_passed_back_by_handle(tmp_path):
+    """Student.keep: a layer's (out, cache) stays in the student's process, each item with a handle;
+    a later call takes the handle as an argument and gets the object itself; fetch reads a value."""
+    from autograder.engine.sandbox.failures import StudentFailure
+    from autograder.engine.sandbox.student import Handle
+    (tmp_path / "layer.py").write_text(LAYER_MODULE)
+    sandbox = Sandbox(Limits(call_seconds=10))
+    student = Student(sandbox, {"layer.py": str(tmp_path / "layer.py")}, call_seconds=10)
+    try:
+        x, w = np.arange(6.0).reshape(2, 3), np.ones((3, 4))
+        out, cache = student.keep("layer:forward", None, x, w, items=2)
+        assert isinstance(out, Handle) and isinstance(cache, Handle) and out.name != cache.name
+        assert np.array_equal(student.fetch(out), x @ w)
+        dx, dw = student.call("layer:backward", None, np.ones((2, 4)), cache, label="backward")
+        assert np.array_equal(dx, np.ones((2, 4)) @ w.T) and np.array_equal(dw, x.T @ np.ones((2, 4)))
+        whole = student.keep("layer:forward", None, x, w)  # the whole tuple, one handle
+        assert student.fetch(whole)[0].shape == (2, 4)
+        with pytest.raises(StudentFailure, match="returned numpy.ndarray, not a tuple of 2 values"):
+            student.keep("layer:not_a_pair", None, x, w, items=2)
+    finally:
+        student.close()
+        sandbox.shutdown()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from autograder.engine.sandbox import failures as F
-from autograder.engine.sandbox.channel import encode
+from autograder.engine.sandbox.channel import Ref, encode
 from autograder.engine.sandbox.lending import Lending
 from autograder.engine.sandbox.lifecycle import WorkerLifecycle
 from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
@@ -97,6 +97,8 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         return target
 
     def _call_request(self, target, method, args, kwargs, frames, **extra) -> dict:
+        args = [self._kept(a) for a in args]
+        kwargs = {k: self._kept(v) for k, v in kwargs.items()}
         request = {"op": "call", "target": self._target(target), "method": method,
                    "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames) if kwargs else NO_KWARGS}
         request.update(extra)
@@ -177,6 +179,35 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         request = self._call_request(target, method, args, kwargs, frames, echo_args=echo_args)
         reply = self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])
         return (reply["value"], reply.get("mutated", [])) if echo_args else reply["value"]
+
+    def _kept(self, value):
+        """A Handle passed as an argument: the object it names, in the worker (as a reference)."""
+        return Ref(self._target(value)["__ref__"]) if isinstance(value, Handle) else value
+
+    def keep(self, target, method: str | None, *args, label: str | None = None, items: int | None = None,
+             **kwargs):
+        """A call whose result stays in the worker: a Handle to pass to later calls (as an argument or
+        a target) instead of the value, so objects, namedtuples and caches keep what they are. With
+        `items`, the result must be a tuple (or list) of that many values, and each gets its own
+        Handle: `out, cache = student.keep("layer:conv_forward", None, x, w, b, items=2)`. Read a
+        kept value with `fetch` (it then crosses the channel like any result)."""
+        label = label or self._label(target, method)
+        self._import(target)
+        names = [f"obj{self.counter + 1 + i}" for i in range(items or 1)]
+        self.counter += len(names)
+        frames: list = []
+        extra = {"store_items": names} if items else {"store": names[0]}
+        request = self._call_request(target, method, args, kwargs, frames, discard=True, **extra)
+        self._round_trip(request, frames, label, keys=[_key(target, method)])
+        path = target.path if isinstance(target, Handle) else str(target)
+        handles = tuple(Handle(name, self.generation, path) for name in names)
+        return handles if items else handles[0]
+
+    def fetch(self, handle, label: str | None = None):
+        """The value a kept object holds, decoded like any result."""
+        self._worker()
+        request = {"op": "fetch", "target": self._target(handle)}
+        return self._round_trip(request, [], label or "reading a kept value")["value"]
 
     def get_many(self, target, names, label: str | None = None) -> dict:
         """Several attributes in one round trip: {name: value}."""

@@ -8,6 +8,8 @@ Requests (all plain data):
      "method": str | None, "args": [...], "kwargs": {...},
      "store": name | None, "discard": bool, "echo_args": bool}
     {"op": "getattrs", "target": ..., "names": [str, ...]}   several attributes, one round trip
+    {"op": "fetch", "target": {"__ref__": name}}   a kept object's value
+    a call's "store": name keeps its result; "store_items": [name, ...] keeps each item of a returned tuple
     {"op": "setattrs", "target": ..., "value": {name: value}}
     {"op": "batch", "calls": [call, getattrs or setattrs, ...]}   one round trip for many calls
     {"op": "evaluate", ...call..., "bases": {attr: array}, "points": [[["attr", name] | ["arg", i], index, value]]}
@@ -115,6 +117,14 @@ class Server:
         value = self._invoke(request, args, kwargs)
         if request.get("store"):
             self.objects[request["store"]] = value
+        items = request.get("store_items")
+        if items:  # keep each item of a returned tuple (a layer's (out, cache)) for later calls
+            if type(value) not in (tuple, list) or len(value) != len(items):
+                raise TypeError(f"returned {type_name(value)}"
+                                f"{f' of {len(value)} values' if type(value) in (tuple, list) else ''}, "
+                                f"not a tuple of {len(items)} values")
+            for name, item in zip(items, value):
+                self.objects[str(name)] = item
         reply = {"ok": True, "value": None if request.get("discard") else encode(value, frames)}
         if request.get("store") and ("then" in request or "assign" in request):
             self._then(value, request, reply)
@@ -139,6 +149,10 @@ class Server:
             except BaseException as exc:  # noqa: BLE001 - the student's __setattr__ may raise anything
                 if "then_error" not in reply:
                     reply["then_error"] = {"index": len(request.get("then") or []), "error": self._error(exc)}
+
+    def op_fetch(self, request: dict, frames: list) -> dict:
+        """A kept object's value itself (Student.fetch)."""
+        return {"ok": True, "value": encode(self._target(request["target"]), frames)}
 
     def op_getattrs(self, request: dict, frames: list) -> dict:
         target = self._target(request["target"])
