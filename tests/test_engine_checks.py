@@ -401,3 +401,40 @@ def test_numeric_gradient_of_a_grader_function_by_argument_and_entry():
     some = gradcheck.numeric_gradient(loss, [w, x], 0, entries=[1, 2])
     assert np.isnan(some.ravel()[[0, 3]]).all() and np.allclose(some.ravel()[[1, 2]], exact_w.ravel()[[1, 2]])
     assert w[0, 1] == -2.0  # the arguments are left as they were
+
+
+def test_recorded_gives_back_what_the_guide_says_and_refuses_the_rest_by_name():
+    """@recorded (replay.py): arrays, ints and floats kept apart, booleans, strings, None, tuples, lists
+    and dicts of them come back as they were; keyword arguments are part of the key; anything else
+    is refused at build, naming the function."""
+    from autograder.engine.grading import replay
+    value = {"E": 1.5, "n": 3, "ok": True, "none": None, "why": "text", "pair": (np.arange(3.0), 2),
+             "many": [1, 2.5]}
+    back = replay.decode_value(replay.encode_value(value))
+    assert back["n"] == 3 and type(back["n"]) is int and type(back["E"]) is float and back["ok"] is True
+    assert back["none"] is None and back["why"] == "text" and isinstance(back["pair"], tuple)
+    assert np.array_equal(back["pair"][0], np.arange(3.0)) and back["many"] == [1, 2.5]
+
+    @replay.recorded
+    def scaled(x, factor=1.0):
+        return x * factor
+
+    replay.RECORDING = {}
+    try:
+        scaled(np.ones(2), factor=3.0)
+        scaled(np.ones(2))
+        keys = list(replay.RECORDING["scaled"])
+    finally:
+        replay.RECORDING = None
+    assert len(keys) == 2  # the keyword is part of the call's key
+
+    @replay.recorded
+    def an_object():
+        return object()
+
+    replay.RECORDING = {}
+    try:
+        with pytest.raises(replay.NotRecordable, match="@recorded an_object: a object cannot be recorded"):
+            an_object()
+    finally:
+        replay.RECORDING = None

@@ -57,29 +57,66 @@ def call_key(name: str, args) -> str:
     return h.hexdigest()
 
 
-def encode_value(value):
+RECORDABLE = ("float64 arrays, numbers (int and float, kept apart), booleans, strings, None, and tuples, "
+              "lists and dicts with string keys of them")
+
+
+class NotRecordable(TypeError):
+    """A @recorded function returned what the bundle's table cannot hold: said at build, by name."""
+
+
+def encode_value(value, where: str = "the result"):
+    """The value as JSON data that gives it back as it was (RECORDABLE); NotRecordable otherwise."""
     if isinstance(value, dict):
-        return {"dict": {k: encode_value(v) for k, v in value.items()}}
+        if not all(isinstance(k, str) for k in value):
+            raise NotRecordable(f"{where}: a dict with keys other than strings cannot be recorded")
+        return {"dict": {k: encode_value(v, where) for k, v in value.items()}}
+    if isinstance(value, (tuple, list)):
+        return {type(value).__name__: [encode_value(v, where) for v in value]}
     if isinstance(value, np.ndarray):
-        return {"array": value.tolist(), "shape": list(value.shape)}
-    return {"float": float(value)}
+        if value.dtype.kind not in "biuf":
+            raise NotRecordable(f"{where}: an array of dtype {value.dtype} cannot be recorded")
+        return {"array": np.asarray(value, dtype=np.float64).tolist(), "shape": list(value.shape)}
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return {"bool": None if value is None else bool(value)}
+    if isinstance(value, str):
+        return {"str": value}
+    if isinstance(value, (int, np.integer)):
+        return {"int": int(value)}
+    if isinstance(value, (float, np.floating)):
+        return {"float": float(value)}
+    raise NotRecordable(f"{where}: a {type(value).__name__} cannot be recorded (only {RECORDABLE})")
 
 
 def decode_value(data):
     if "dict" in data:
         return {k: decode_value(v) for k, v in data["dict"].items()}
+    if "tuple" in data:
+        return tuple(decode_value(v) for v in data["tuple"])
+    if "list" in data:
+        return [decode_value(v) for v in data["list"]]
     if "array" in data:
         return np.array(data["array"], dtype=np.float64).reshape(data["shape"])
+    for kind in ("bool", "str", "int"):
+        if kind in data:
+            return data[kind]
     return data["float"]
 
 
+def _key_args(args, kwargs) -> list:
+    """What a call's key is made of: its arguments, and its keyword arguments (by name) when there are any."""
+    return [*args, {"**": dict(kwargs)}] if kwargs else list(args)
+
+
 def recorded(fn):
-    """Mark a reference function whose results the visible tests need."""
+    """Mark a reference function whose results the visible tests need (RECORDABLE results; positional
+    and keyword arguments, the keywords part of the call's key)."""
     @wraps(fn)
-    def wrapper(*args):
-        value = fn(*args)
+    def wrapper(*args, **kwargs):
+        value = fn(*args, **kwargs)
         if RECORDING is not None:
-            RECORDING.setdefault(fn.__name__, {})[call_key(fn.__name__, args)] = encode_value(value)
+            key = call_key(fn.__name__, _key_args(args, kwargs))
+            RECORDING.setdefault(fn.__name__, {})[key] = encode_value(value, f"@recorded {fn.__name__}")
         return value
     wrapper.__recorded__ = True
     return wrapper
@@ -94,8 +131,8 @@ class Replay:
     def function(self, name: str):
         calls = self.table.get(name, {})
 
-        def replayed(*args):
-            key = call_key(name, args)
+        def replayed(*args, **kwargs):
+            key = call_key(name, _key_args(args, kwargs))
             if key not in calls:
                 raise NotRecorded(f"the self-check has no expected value for this call of {name} (is NumPy "
                                   f"{self.table.get('__numpy__', '')} installed?); Gradescope checks it.")
