@@ -102,8 +102,13 @@ def cmd_mutants(args) -> int:
 
 def cmd_build(args) -> int:
     from autograder.engine.commands.build import build
-    for path in build(_homework(args), Path(args.out)):
+    homework = _homework(args)
+    written = build(homework, Path(args.out))
+    for path in written:
         print(f"wrote {path}")
+    if not any(Path(p).parent == Path(homework.handout) or Path(homework.handout) in Path(p).parents
+               for p in written):
+        print(f"{homework.handout}: unchanged (it is what the solution generates)")
     return 0
 
 

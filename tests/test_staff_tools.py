@@ -142,3 +142,15 @@ def test_feedback_limit_through_run_autograder(gradescope, homework):
     assert limited.score == open_.score == 100
     assert {t.visibility for t in limited.tests} == {"visible", "hidden"} and "Feedback limit" in limited.output
     assert {t.visibility for t in open_.tests} == {"visible", "after_published"} and "Feedback limit" not in open_.output
+
+
+def test_build_names_only_what_it_wrote(tmp_path):
+    """The zips are written every time; a handout already in sync is said to be unchanged, not 'wrote'."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--out", str(tmp_path)], cwd=PROJECT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    wrote = [line for line in done.stdout.splitlines() if line.startswith("wrote ")]
+    assert wrote == [f"wrote {tmp_path / 'autograder.zip'}", f"wrote {tmp_path / 'handout.zip'}"]
+    assert "handout: unchanged" in done.stdout

@@ -62,11 +62,12 @@ def handout_drift(homework, files: dict | None = None) -> list:
 
 
 def write_handout(homework) -> list:
-    """The handout's files generated anew; only those that changed are written."""
+    """The handout's files generated anew; only those that changed are written (and returned)."""
     files = handout_files(homework)
-    for name in handout_drift(homework, files):
+    changed = handout_drift(homework, files)
+    for name in changed:
         (homework.handout / name).write_text(files[name])
-    return [homework.handout / name for name in files]
+    return [homework.handout / name for name in changed]
 
 
 def _add_tree(archive: zipfile.ZipFile, folder: Path, arcroot: str, skip=()) -> None:
