@@ -100,6 +100,17 @@ def cmd_mutants(args) -> int:
     return 0 if result.ok else 1
 
 
+def cmd_sample_class(args) -> int:
+    from autograder.engine.commands.sample_class import make_export
+    try:
+        made = make_export(Path(args.out), _homework(args), count=args.size, seed=args.seed, as_zip=not args.folder)
+    except ValueError as exc:
+        print(f"sample-class: {exc}")
+        return 2
+    print(f"wrote {made}")
+    return 0
+
+
 def cmd_build(args) -> int:
     from autograder.engine.commands.build import build
     homework = _homework(args)
@@ -188,6 +199,14 @@ def main(argv=None) -> int:
     validate.add_argument("--report", default="mutants-report", help="where --mutants writes mutants.json and "
                                                                      "mutants.md (default: ./mutants-report)")
     validate.set_defaults(run=cmd_validate)
+
+    sample = command("sample-class", help="staff: a made-up class for trying batch: the solution, every "
+                     "catalogued bug and the stubs, as a Gradescope 'Export Submissions' zip")
+    sample.add_argument("--out", required=True, help="where to write export.zip (or the export's folder)")
+    sample.add_argument("--size", type=int, default=60, help="how many submissions (default 60)")
+    sample.add_argument("--seed", type=int, default=0, help="which variants fill the class beyond the first round")
+    sample.add_argument("--folder", action="store_true", help="write the export's folder, not a zip")
+    sample.set_defaults(run=cmd_sample_class)
 
     build = command("build", help="regenerate the handout; write dist/autograder.zip and dist/handout.zip "
                     "(the engine and this homework only)")

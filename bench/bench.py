@@ -212,8 +212,8 @@ def bench_baseline(homework, repeat: int, size: int, work: Path, baseline: Path)
         wall, _, score = run_autograder(theirs_root, python=python)
         assert score == homework.total_points, score
         theirs.append(wall)
-    from autograder.hw2.sample_class import make_export
-    export = make_export(work / "class0", homework.solution, homework.handout, count=size)
+    from autograder.engine.commands.sample_class import make_export
+    export = make_export(work / "class0", homework, count=size)
     rates_ours, rates_theirs = [], []
     for _ in range(max(3, repeat // 2)):
         for rates, command, folder in ((rates_ours, [sys.executable], PROJECT), (rates_theirs, [python], baseline)):
@@ -339,8 +339,8 @@ def at_terminal(folder: Path) -> tuple:
 
 
 def bench_batch(homework, size, work: Path):
-    from autograder.hw2.sample_class import make_export
-    export = make_export(work / "class", homework.solution, homework.handout, count=size)
+    from autograder.engine.commands.sample_class import make_export
+    export = make_export(work / "class", homework, count=size)
     out = work / "class_out"
     started = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out),
@@ -401,9 +401,9 @@ def class_in_process(homework, size: int, work: Path) -> float:
     """Seconds per submission to grade the same generated class with isolation off, in one warm process."""
     from inprocess import InProcessStudent
 
-    from autograder.hw2.sample_class import make_export
-    folders = sorted(p for p in make_export(work / "class_in_process", homework.solution, homework.handout,
-                                            count=size, as_zip=False).iterdir() if p.is_dir())
+    from autograder.engine.commands.sample_class import make_export
+    folders = sorted(p for p in make_export(work / "class_in_process", homework, count=size, as_zip=False).iterdir()
+                     if p.is_dir())
     run_suite(homework, str(folders[0]), student_class=InProcessStudent, log=lambda text: None)
     started = time.perf_counter()
     for folder in folders:

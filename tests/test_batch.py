@@ -12,7 +12,7 @@ from autograder.engine.commands.pool import Batch
 from autograder.engine.commands.report import write_class_reports
 from autograder.engine.grading.results import load
 from autograder.engine.commands.exports import discover, shard
-from autograder.hw2.sample_class import make_export
+from autograder.engine.commands.sample_class import make_export
 
 
 def cli(*args, timeout=900, env=None):
@@ -24,7 +24,7 @@ def cli(*args, timeout=900, env=None):
 def graded_class(tmp_path_factory, homework):
     """60 submissions from the solution, every catalogued bug and the stubs, packed as an export zip."""
     folder = tmp_path_factory.mktemp("class")
-    export = make_export(folder, homework.solution, homework.handout, count=60)
+    export = make_export(folder, homework, count=60)
     out, temp = folder / "out", folder / "tmp"
     temp.mkdir()
     done = cli("batch", str(export), "--out", str(out), "--jobs", "2", env={"TMPDIR": str(temp)})
@@ -81,7 +81,7 @@ def test_batch_score_equals_run_autograder(graded_class, gradescope, tmp_path):
 
 
 def test_shards_merge_to_the_whole(tmp_path, homework):
-    export = make_export(tmp_path, homework.solution, homework.handout, count=7, seed=3)
+    export = make_export(tmp_path, homework, count=7, seed=3)
     parts = []
     for k in (1, 2):
         part = tmp_path / f"shard{k}"

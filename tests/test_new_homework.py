@@ -123,3 +123,19 @@ def test_pytest_entry_gives_run_suites_scores(project, tmp_path):
     assert [(t["number"], t["score"], t["status"], t["output"]) for t in entry["tests"]] == \
         [(t["number"], t["score"], t["status"], t["output"]) for t in engine["tests"]]
     assert entry["score"] == engine["score"] == 10
+
+
+def test_a_sample_class_for_any_homework(project):
+    """sample-class: the scaffold's solution, its catalogued bug and its stubs, as a Gradescope export
+    that batch grades (the engine's command, not hw2's)."""
+    done = run(project, "sample-class", "--out", "class", "--size", "5")
+    export = project / "class" / "export.zip"
+    assert done.stdout.strip() == f"wrote {export}" or done.stdout.strip() == "wrote class/export.zip"
+    with zipfile.ZipFile(export) as archive:
+        names = archive.namelist()
+    assert sum(n.endswith("/linear.py") for n in names) == 5 and "assignment_export/submission_metadata.yml" in names
+    graded = run(project, "batch", str(export), "--out", "class/grades", "--jobs", "2")
+    assert graded.returncode == 0
+    scores = [json.loads(p.read_text())["score"] for p in (project / "class" / "grades" / "results").glob("*.json")]
+    assert len(scores) == 5 and max(scores) == 20 and min(scores) == 0  # the solution, the stubs
+    assert run(project, "sample-class", "--out", "c2", "--size", "0", check=False).returncode == 2

@@ -15,7 +15,7 @@ from autograder.engine.grading import feedback_limit
 from autograder.engine.grading.results import Results
 from autograder.engine.grading.results import TestResult as OneTest
 from autograder.engine.commands.similarity import compare
-from autograder.hw2.sample_class import make_export
+from autograder.engine.commands.sample_class import make_export
 
 from .helpers import PROJECT, SUBMISSIONS
 from .test_validate import copy_assignment
@@ -63,7 +63,7 @@ def test_batch_similarity_report(tmp_path):
 
 
 def test_regrade_diff_after_a_weight_change(tmp_path, homework):
-    export = make_export(tmp_path, homework.solution, homework.handout, count=12, seed=5)
+    export = make_export(tmp_path, homework, count=12, seed=5)
     before, after = tmp_path / "before", tmp_path / "after"
     assert cli("batch", str(export), "--out", str(before), "--jobs", "2").returncode == 0
     suite = copy_assignment(tmp_path / "changed")

@@ -1,5 +1,5 @@
-"""A made-up class for trying batch grading: the reference, the catalogued bugs and the stubs,
-packed as a Gradescope "Export Submissions" (folders plus submission_metadata.yml)."""
+"""A made-up class for trying batch grading, for any homework: its reference, its catalogued bugs and
+its stubs, packed as a Gradescope "Export Submissions" (folders plus submission_metadata.yml)."""
 
 from __future__ import annotations
 
@@ -8,20 +8,22 @@ import shutil
 import zipfile
 from pathlib import Path
 
-from .known_bugs import BUGS
+def _variants(homework) -> list:
+    from autograder.engine.commands.validate import load_bugs
+    correct = {name: (Path(homework.solution) / name).read_text() for name in homework.files}
+    stubs = {name: (Path(homework.handout) / name).read_text() for name in homework.files
+             if (Path(homework.handout) / name).exists()}
+    return [("correct", correct)] * 3 + [(b.name, b.apply(homework.solution)) for b in load_bugs(homework)] + \
+        [("stubs", stubs)]
 
 
-def _variants(solution: Path, handout: Path) -> list:
-    correct = {p.name: p.read_text() for p in sorted(solution.glob("*.py"))}
-    stubs = {p.name: p.read_text() for p in sorted(handout.glob("*.py"))}
-    return [("correct", correct)] * 3 + [(b.name, b.apply(solution)) for b in BUGS] + [("stubs", stubs)]
-
-
-def make_export(dest: Path, solution: Path, handout: Path, count: int = 60, seed: int = 0,
-                as_zip: bool = True) -> Path:
-    """Write `count` submissions; returns the zip (or the folder)."""
+def make_export(dest: Path, homework, count: int = 60, seed: int = 0, as_zip: bool = True) -> Path:
+    """Write `count` submissions (a third of the first few correct, one per catalogued bug, the stubs,
+    then drawn from those with `seed`); returns the zip (or the folder)."""
+    if count < 1:
+        raise ValueError("a sample class needs at least one submission")
     rng = random.Random(seed)
-    variants = _variants(solution, handout)
+    variants = _variants(homework)
     root = Path(dest) / "assignment_export"
     if root.exists():
         shutil.rmtree(root)
