@@ -126,8 +126,26 @@ def cmd_build(args) -> int:
 def cmd_simulate(args) -> int:
     from autograder.engine.commands.report import print_results
     from autograder.engine.commands.gradescope import gradescope_flow
-    print_results(gradescope_flow(_homework(args), Path(args.submission), Path(args.root) if args.root else None))
-    return 0
+    root = Path(args.root) if args.root else None
+    if args.submission:
+        print_results(gradescope_flow(_homework(args), Path(args.submission), root))
+        return 0
+    # no submission: the reference solution of the homework named, or of every homework present
+    from autograder.engine.homework import Homework
+    from autograder.engine.homeworks import present
+    names = [None] if args.homework else present(PACKAGE)
+    if not names:
+        print("there is no homework here yet: make one with python -m autograder new NAME")
+        return 2
+    full = True
+    for name in names:
+        homework = _homework(args) if name is None else Homework.load(PACKAGE / name)
+        if len(names) > 1:
+            print(f"== {homework.suite.name}: {homework.name}")
+        results = gradescope_flow(homework, Path(homework.solution), root)
+        print_results(results)
+        full = full and results.score >= results.max_score - 1e-9
+    return 0 if full else 1
 
 
 def cmd_new(args) -> int:
@@ -215,7 +233,9 @@ def main(argv=None) -> int:
 
     simulate = command("gradescope", help="run Gradescope's whole flow here on one submission "
                        "(build the zip, setup.sh, run_autograder) and print the scores")
-    simulate.add_argument("submission", help="the folder holding the student's files")
+    simulate.add_argument("submission", nargs="?", default=None,
+                          help="the folder holding the student's files (default: the reference solution of "
+                               "the homework named, or of every homework present; exit 1 below full marks)")
     simulate.add_argument("--root", default=None, help="AUTOGRADER_ROOT to use (default: a new temporary folder)")
     simulate.set_defaults(run=cmd_simulate)
 

@@ -139,3 +139,15 @@ def test_a_sample_class_for_any_homework(project):
     scores = [json.loads(p.read_text())["score"] for p in (project / "class" / "grades" / "results").glob("*.json")]
     assert len(scores) == 5 and max(scores) == 20 and min(scores) == 0  # the solution, the stubs
     assert run(project, "sample-class", "--out", "c2", "--size", "0", check=False).returncode == 2
+
+
+def test_the_example_grades_every_homework_present(tmp_path):
+    """./dev example (gradescope without a submission) grades each homework's reference solution
+    through Gradescope's flow, hw2 and a second one side by side; one homework named, that one."""
+    root = copy_project(tmp_path / "two", homeworks=True)
+    run(root, "new", "second")
+    both = run(root, "gradescope")
+    assert "== hw2:" in both.stdout and "== second:" in both.stdout
+    assert "Total: 100 / 100" in both.stdout and "Total: 20 / 20" in both.stdout
+    one = run(root, "--homework", "second", "gradescope")
+    assert "==" not in one.stdout and one.stdout.rstrip().endswith("Total: 20 / 20")
