@@ -74,21 +74,8 @@ def cmd_mutants(args) -> int:
     homework = _homework(args)
     bar = BatchProgress()
     count = None if args.mutants == "all" else int(args.mutants)
-    started = False
-
-    def progress(index, score):
-        nonlocal started
-        if not started:
-            bar.start(total_hint[0])
-            started = True
-        bar.advance(f"mutant {index}" if index else "the solution", score)
-    total_hint = [(count or 0) + 1]
-    if count is None:
-        from autograder.engine.mutation.generate import mutants
-        total_hint[0] = len(mutants(homework.solution, list(homework.files), homework.mutation.regions)) + 1 \
-            if homework.mutation else 1
     try:
-        result = sweep(homework, count, seed=args.seed, jobs=args.jobs, progress=progress)
+        result = sweep(homework, count, seed=args.seed, jobs=args.jobs, progress=bar)
     except (ValueError, RuntimeError) as exc:
         bar.stop()
         print(f"validate --mutants: {exc}")

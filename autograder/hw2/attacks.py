@@ -223,6 +223,12 @@ def one_step_attack(student, model, y0, t, kind, p, eps, target_shift=3) -> Case
                 p, eps, 1)
 
 
+def _gradient_at(model, y0, cls) -> np.ndarray:
+    """dE/dy0 of the grader's model at y0 for class cls."""
+    model.forward(np.asarray(y0, dtype=np.float64), int(cls))
+    return model.backward()["y0"]
+
+
 def short_step_attack(student, model, y0, t, kind, eps, target_shift=3) -> Case:
     """L2, steps = 1, step_size = eps / 2, on an input whose pixels lie in [0.3, 0.7] (eps <= 0.6): neither
     the ball nor the box binds, so the result shows the step's length and direction alone (judged by
@@ -236,9 +242,7 @@ def short_step_judged(case: Case) -> None:
     """y must be exactly y0 +- (eps / 2) dE/dy0 / ||dE/dy0||_2."""
     model, y0, cls, kind, eps = case.model, case.y0, case.cls, case.kind, case.eps
     y = numbers(case.attacked)
-    model.forward(np.asarray(y0, dtype=np.float64), int(cls))
-    gradient_norm = float(np.linalg.norm(model.backward()["y0"]))
-    bound = step_bound(eps / 2, gradient_norm)
+    bound = step_bound(eps / 2, float(np.linalg.norm(_gradient_at(model, y0, cls))))
     want = pgd(model, y0, cls, eps, 2, 1, eps / 2, kind)
     if np.max(np.abs(y - want)) <= bound:
         return
@@ -258,8 +262,7 @@ def one_step_judged(case: Case) -> None:
     """steps=1, step_size=eps must be exactly clip(y0 +- eps * direction(dE/dy0), 0, 1)."""
     model, y0, cls, kind, p, eps = case.model, case.y0, case.cls, case.kind, case.p, case.eps
     y = numbers(case.attacked)
-    model.forward(np.asarray(y0, dtype=np.float64), int(cls))
-    g = model.backward()["y0"]
+    g = _gradient_at(model, y0, cls)
     gradient_norm, step = float(np.linalg.norm(g)), direction(g, p)
     bound = step_bound(eps, gradient_norm if p != np.inf else None)
     want = pgd(model, y0, cls, eps, p, 1, eps, kind)

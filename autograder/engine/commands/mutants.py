@@ -97,7 +97,8 @@ def accepted_survivors(homework) -> dict:
 
 
 def sweep(homework, count: int | None = None, seed: int = 0, jobs: int | None = None, progress=None) -> Sweep:
-    """Generate, grade, probe and judge the mutants (`count` drawn with `seed`; all when None)."""
+    """Generate, grade, probe and judge the mutants (`count` drawn with `seed`; all when None).
+    `progress`: a batch_progress.BatchProgress (start(total), advance(what, score)), or None."""
     config = homework.mutation
     if config is None:
         raise ValueError(f"{homework.suite}/homework.json has no 'mutation' (its probe scenario and stages): "
@@ -118,8 +119,12 @@ def sweep(homework, count: int | None = None, seed: int = 0, jobs: int | None = 
                 (folder / name).write_text(text)
                 os.chmod(folder / name, 0o644)
             folders.append(folder)
+        if progress:
+            progress.start(len(folders))
+        advance = (lambda i, score: progress.advance(f"mutant {i}" if i else "the solution", score)) \
+            if progress else None
         graded = grade_folders(homework, folders, jobs or os.cpu_count() or 1, trace=True, probe=True,
-                               progress=progress)
+                               progress=advance)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     reference, _, reference_probe = graded[0]

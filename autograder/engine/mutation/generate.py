@@ -118,13 +118,10 @@ def _mutants_of_file(name: str, source: str, regions: dict) -> list:
             continue
         span = lines[statement.lineno - 1:statement.end_lineno]
         indent = len(span[0]) - len(span[0].lstrip())
-        before = "\n".join(line[indent:] if line[:indent].isspace() or not line[:indent] else line.lstrip()
-                           for line in span)
-        compound = isinstance(statement, (ast.If, ast.For, ast.While))
-        original = _header_text(statement) if compound else ast.unparse(statement)
+        before = "\n".join(line[indent:] if not line[:indent].strip() else line.lstrip() for line in span)
+        original = _header_text(statement)
         for operator, edited in _edits(statement, scopes.get(qualname, frozenset())):
-            if (_header_text(edited) if compound and not isinstance(edited, ast.Pass) else ast.unparse(edited)) \
-                    == original:
+            if _header_text(edited) == original:  # an edit that changes nothing (of a compound one: its header)
                 continue
             after = ast.unparse(edited)
             if (statement.lineno, after) in seen:
@@ -137,6 +134,8 @@ def _mutants_of_file(name: str, source: str, regions: dict) -> list:
 
 
 def _header_text(statement) -> str:
+    """A compound statement's first line (its body's statements are mutated on their own); a simple
+    statement whole."""
     if isinstance(statement, ast.If):
         return "if " + ast.unparse(statement.test)
     if isinstance(statement, ast.While):

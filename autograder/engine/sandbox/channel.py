@@ -115,6 +115,8 @@ def safe_repr(obj) -> str:
     return text if len(text) <= REPR_LIMIT else text[:REPR_LIMIT] + "..."
 
 
+EMPTY_DICT = {"__dict__": []}  # encode({}): what most calls send for their keyword arguments; never mutate
+
 SIMPLE_KINDS = "biufc"  # bool, int, unsigned, float, complex: plain bytes, nothing to execute
 
 

@@ -9,7 +9,7 @@ change the model, however many times it tried.
 
 from __future__ import annotations
 
-from autograder.engine.sandbox.channel import Channel, ChannelError, Opaque, Remote, decode, encode
+from autograder.engine.sandbox.channel import EMPTY_DICT, Channel, ChannelError, Opaque, Remote, decode, encode
 
 
 class Lending:
@@ -31,7 +31,7 @@ class Lending:
             extra = {}
             if op == "call" and name in methods:
                 args = decode(raw.get("args", []), frames)
-                kwargs = decode(raw.get("kwargs", {"__dict__": []}), frames)
+                kwargs = decode(raw.get("kwargs", EMPTY_DICT), frames)
                 if any(isinstance(v, Opaque) for v in list(args) + list(kwargs.values())):
                     raise TypeError("arguments must be numbers or NumPy arrays")
                 value = getattr(obj, name)(*args, **kwargs)

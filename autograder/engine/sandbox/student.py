@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 
 from autograder.engine.sandbox import failures as F
-from autograder.engine.sandbox.channel import Ref, encode
+from autograder.engine.sandbox.channel import EMPTY_DICT, Ref, encode
 from autograder.engine.sandbox.lending import Lending
 from autograder.engine.sandbox.lifecycle import WorkerLifecycle
 from autograder.engine.sandbox.processes import Sandbox, WorkerProcess
@@ -25,7 +25,6 @@ __all__ = ["READ", "WRITE", "Handle", "Sandbox", "Student", "WorkerProcess"]
 
 READ = object()  # in a batch, in place of a method name: read the attributes named in args
 WRITE = object()  # in a batch, in place of a method name: set the attributes of the dict in args
-NO_KWARGS = {"__dict__": []}  # encode({}), made once: most calls have none
 
 
 def _key(target, method) -> str:
@@ -100,7 +99,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         args = [self._kept(a) for a in args]
         kwargs = {k: self._kept(v) for k, v in kwargs.items()}
         request = {"op": "call", "target": self._target(target), "method": method,
-                   "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames) if kwargs else NO_KWARGS}
+                   "args": encode(list(args), frames), "kwargs": encode(dict(kwargs), frames) if kwargs else EMPTY_DICT}
         request.update(extra)
         return request
 
@@ -144,8 +143,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
 
     def _construct(self, path, args, kwargs, label, then=(), assign=None) -> Handle:
         self._import(path)
-        self.counter += 1
-        name = f"obj{self.counter}"
+        name = self._new_name()
         frames: list = []
         request = self._call_request(path, None, args, kwargs, frames, store=name, discard=True)
         if then:
@@ -180,6 +178,11 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         reply = self._round_trip(request, frames, label, seconds, keys=[_key(target, method)])
         return (reply["value"], reply.get("mutated", [])) if echo_args else reply["value"]
 
+    def _new_name(self) -> str:
+        """The worker's name for the next object kept there (a count over the submission)."""
+        self.counter += 1
+        return f"obj{self.counter}"
+
     def _kept(self, value):
         """A Handle passed as an argument: the object it names, in the worker (as a reference)."""
         return Ref(self._target(value)["__ref__"]) if isinstance(value, Handle) else value
@@ -193,8 +196,7 @@ class Student(WorkerLifecycle, RoundTrips, Lending):
         kept value with `fetch` (it then crosses the channel like any result)."""
         label = label or self._label(target, method)
         self._import(target)
-        names = [f"obj{self.counter + 1 + i}" for i in range(items or 1)]
-        self.counter += len(names)
+        names = [self._new_name() for _ in range(items or 1)]
         frames: list = []
         extra = {"store_items": names} if items else {"store": names[0]}
         request = self._call_request(target, method, args, kwargs, frames, discard=True, **extra)

@@ -31,7 +31,7 @@ import traceback
 
 import numpy as np
 
-from autograder.engine.sandbox.channel import Channel, ChannelError, decode, encode, type_name
+from autograder.engine.sandbox.channel import EMPTY_DICT, Channel, ChannelError, decode, encode, type_name
 
 MESSAGE_LIMIT = 2000
 
@@ -97,7 +97,7 @@ class Server:
     def _args(self, request: dict):
         args = decode(request.get("args") or [], self.frames, self._resolve)
         kwargs = request.get("kwargs")
-        kwargs = decode(kwargs, self.frames, self._resolve) if kwargs and kwargs != {"__dict__": []} else {}
+        kwargs = decode(kwargs, self.frames, self._resolve) if kwargs and kwargs != EMPTY_DICT else {}
         return list(args), dict(kwargs)
 
     def _invoke(self, request: dict, args, kwargs):
@@ -167,10 +167,10 @@ class Server:
         return {"ok": True, "value": None}
 
     def op_batch(self, request: dict, frames: list) -> dict:
-        results = []
+        results, ops = [], {"getattrs": self.op_getattrs, "setattrs": self.op_setattrs}
         for i, call in enumerate(request["calls"]):
             try:
-                op = {"getattrs": self.op_getattrs, "setattrs": self.op_setattrs}.get(call.get("op"), self.op_call)
+                op = ops.get(call.get("op"), self.op_call)
                 results.append(op(call, frames)["value"])
             except BaseException as exc:  # noqa: BLE001
                 return {"ok": False, "error": self._error(exc), "index": i, "value": results}
@@ -184,7 +184,7 @@ class Server:
         args, kwargs = self._args(request)
         target = self._target(request["target"])
         bases = {str(name): np.array(base) for name, base in
-                 decode(request.get("bases") or {"__dict__": []}, self.frames, self._resolve).items()}
+                 decode(request.get("bases") or EMPTY_DICT, self.frames, self._resolve).items()}
         method = getattr(target, request["method"])
         values = []
         for (kind, key), index, value in request["points"]:
