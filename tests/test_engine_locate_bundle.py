@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import shutil
 import os
 import textwrap
 from pathlib import Path
 
 import pytest
 
-from autograder.engine.commands.build import MarkerError, handout_drift, handout_files, strip_solution
+from autograder.engine.commands.build import MarkerError, write_handout, handout_drift, handout_files, strip_solution, stub_files
 from autograder.engine.homework import Homework
 from autograder.engine.grading.locate import locate
 
@@ -238,8 +239,9 @@ def test_real_handout_has_no_drift(homework):
 
 def test_real_handout_files_have_no_solution_and_compile(homework):
     files = handout_files(homework)
-    assert set(files) == set(homework.files) == set(REQUIRED)
-    for name, text in files.items():
+    assert set(files) == {*homework.files, "README.md"} and set(homework.files) == set(REQUIRED)
+    assert files["README.md"] == (homework.solution / "README.md").read_text()
+    for name, text in stub_files(homework).items():
         assert "SOLUTION" not in text
         assert "raise NotImplementedError" in text
         ast.parse(text, name)
@@ -256,3 +258,20 @@ def test_handout_drift_notices_a_changed_handout(homework, tmp_path):
     assert handout_drift(copy) == ["attack.py"]
     (handout / "network.py").unlink()
     assert sorted(handout_drift(copy)) == ["attack.py", "network.py"]
+
+
+def test_the_student_readme_is_generated_and_checked_for_drift(homework, tmp_path):
+    # the handout's README comes from the solution folder's; edited by hand, it is drift
+    handout, solution = tmp_path / "handout", tmp_path / "solution"
+    shutil.copytree(homework.solution, solution, ignore=shutil.ignore_patterns("__pycache__"))
+    copy = homework.model_copy(update={"handout": handout, "solution": solution})
+    write_handout(copy)
+    assert handout_drift(copy) == []
+    (handout / "README.md").write_text("# edited by hand\n")
+    assert handout_drift(copy) == ["README.md"]
+    # without a README beside the solution, the default names the homework and its files
+    (solution / "README.md").unlink()
+    assert write_handout(copy) == [handout / "README.md"]
+    text = (handout / "README.md").read_text()
+    assert text.startswith(f"# {homework.name}\n") and "`network.py`, `attack.py`" in text
+    assert "python -m autograder check" in text and "$" not in text

@@ -2,7 +2,9 @@
 
 The solution files carry ``# BEGIN SOLUTION`` / ``# END SOLUTION`` markers.
 Inside a function the block becomes ``raise NotImplementedError``; at module
-level (helpers) it is removed. The handout is generated, never edited by hand.
+level (helpers) it is removed. The handout is generated, never edited by hand:
+its stubs, and its README.md from the solution folder's README.md (markers
+stripped too) or, when there is none, from the default below.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import re
 import stat
 import zipfile
 from pathlib import Path
+from string import Template
 
 from autograder.engine import paths
 from autograder.engine.grading.results import stage_of
@@ -22,6 +25,22 @@ BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 END = re.compile(r"^\s*# END SOLUTION\s*$")
 PROJECT = paths.PROJECT
 EXCLUDE_DIRS = {"__pycache__", ".pytest_cache"}
+README = "README.md"
+DEFAULT_README = Template("""# $name
+
+Fill in every function that raises `NotImplementedError` in $files; the docstrings say what
+each must do and return.
+
+## Check your work
+
+From the folder holding $files:
+
+    pip install -r requirements.txt
+    python -m autograder check
+
+`check` runs the visible tests on your files, in the same sandbox as Gradescope; Gradescope
+also runs hidden tests. Then upload $files.
+""")
 
 
 class MarkerError(ValueError):
@@ -49,9 +68,23 @@ def strip_solution(source: str, filename: str = "<source>") -> str:
     return re.sub(r"\n{4,}", "\n\n\n", text)
 
 
-def handout_files(homework) -> dict:
+def stub_files(homework) -> dict:
     """name -> generated text, for every file students submit."""
     return {name: strip_solution((homework.solution / name).read_text(), name) for name in homework.files}
+
+
+def student_readme(homework) -> str:
+    """The handout's README: the solution folder's own, or the default filled in for this homework."""
+    source = homework.solution / README
+    if source.is_file():
+        return strip_solution(source.read_text(), README)
+    files = ", ".join(f"`{name}`" for name in homework.files)
+    return DEFAULT_README.substitute(name=homework.name, files=files)
+
+
+def handout_files(homework) -> dict:
+    """name -> generated text, for every file of the handout folder: the stubs and the README."""
+    return {**stub_files(homework), README: student_readme(homework)}
 
 
 def handout_drift(homework, files: dict | None = None) -> list:
@@ -65,6 +98,7 @@ def write_handout(homework) -> list:
     """The handout's files generated anew; only those that changed are written (and returned)."""
     files = handout_files(homework)
     changed = handout_drift(homework, files)
+    homework.handout.mkdir(parents=True, exist_ok=True)
     for name in changed:
         (homework.handout / name).write_text(files[name])
     return [homework.handout / name for name in changed]
@@ -181,9 +215,6 @@ def build_handout_zip(homework, out: Path) -> Path:
     with zipfile.ZipFile(buf, "w") as archive:
         for name, text in handout_files(homework).items():
             _add_file(archive, homework.handout / name, name, text.encode())
-        readme = homework.handout / "README.md"
-        if readme.exists():
-            _add_file(archive, readme, "README.md")
         _add_file(archive, PROJECT / "requirements.txt", "requirements.txt")
         skip = set(exclude) | ({reference} if reference else set())
         _add_engine_and_homework(archive, homework, skip=tuple(sorted(skip)))
