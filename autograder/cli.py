@@ -137,7 +137,7 @@ def cmd_simulate(args) -> int:
 
 def cmd_new(args) -> int:
     from autograder.engine.commands.new import new_homework
-    for path in new_homework(args.name, Path(args.dir) if args.dir else PACKAGE.parent):
+    for path in new_homework(args.name, Path(args.dir) if args.dir else PACKAGE.parent, args.template):
         print(path)
     return 0
 
@@ -226,11 +226,15 @@ def main(argv=None) -> int:
     simulate.add_argument("--root", default=None, help="AUTOGRADER_ROOT to use (default: a new temporary folder)")
     simulate.set_defaults(run=cmd_simulate)
 
+    from autograder.engine.commands.new import TEMPLATES
     new = sub.add_parser("new", help="staff: make a new homework that works at once (suite, solution, "
                          "handout); prints the folders it made")
     new.add_argument("name", help="the homework's name, a Python identifier (its folder: autograder/NAME)")
     new.add_argument("--dir", default=None, help="the project root to make it in (default: the one holding "
                      "this autograder package)")
+    new.add_argument("--template", choices=sorted(TEMPLATES), default="linear",
+                     help="linear: predict and its gradients, one function each (the default); layer: a "
+                     "layer whose forward returns (out, cache) and whose backward takes the cache back")
     new.set_defaults(run=cmd_new)
 
     args = parser.parse_args(argv)

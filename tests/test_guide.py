@@ -40,6 +40,10 @@ def test_every_command_of_the_guide_runs(tmp_path):
     assert (project / "results.json").is_file()          # pytest --results on the handout
     assert "Total: 10 / 10" in outputs[-1]               # the student's self-check
     assert (project / "dist" / "hw3" / "autograder.zip").is_file()
+    # the layer-with-cache homework of its own section: validated, built, 20 on its solution, 0 on its stubs
+    layer = outputs[[i for i, block in enumerate(bash_blocks(GUIDE.read_text())) if "--template layer" in block][0]]
+    assert "All checks pass." in layer and "Total: 20 / 20" in layer and "Total: 0 / 20" in layer
+    assert (project / "dist" / "hw4" / "handout.zip").is_file()
 
     # each homework ships alone: hw3's zips carry no file of hw2, and hw2's none of hw3
     run(project, "build", "--homework", "hw2", "--out", "dist/hw2")
@@ -58,3 +62,14 @@ def test_every_command_of_the_guide_runs(tmp_path):
     # the homework.json the guide shows is the one `new hw3` made
     shown = re.search(r"^```json\n(.*?)^```", GUIDE.read_text(), re.S | re.M).group(1)
     assert json.loads(shown) == json.loads((project / "autograder" / "hw3" / "homework.json").read_text())
+
+
+def test_the_layer_section_shows_the_template_s_own_code():
+    """Each Python excerpt of "Layers with a cache" is in the layer template's suite, as it is there."""
+    from autograder.engine.commands.new import template_folder
+    section = GUIDE.read_text().split("## Layers with a cache", 1)[1].split("\n## ", 1)[0]
+    excerpts = re.findall(r"^```python\n(.*?)^```", section, re.S | re.M)
+    assert len(excerpts) == 3
+    suite = "\n".join(path.read_text() for path in (template_folder("layer") / "suite").rglob("*.tmpl"))
+    for excerpt in excerpts:
+        assert excerpt in suite, excerpt
