@@ -151,3 +151,26 @@ def test_the_example_grades_every_homework_present(tmp_path):
     assert "Total: 100 / 100" in both.stdout and "Total: 20 / 20" in both.stdout
     one = run(root, "--homework", "second", "gradescope")
     assert "==" not in one.stdout and one.stdout.rstrip().endswith("Total: 20 / 20")
+
+
+def test_validate_grades_the_bugs_through_the_bundle_as_students_run_it(tmp_path):
+    """A visible test that asks the reference for a value only on its failing path (to build a hint):
+    the grader says the hint, the bundle (whose reference replays what build recorded) cannot.
+    validate names the bug, the test and both messages."""
+    root = copy_project(tmp_path / "project")
+    run(root, "new", "hinted")
+    tests = root / "autograder" / "hinted" / "test_predict.py"
+    text = tests.read_text()
+    old = '{"The bias b is missing: yours equals w @ x.": w @ x}'
+    assert old in text
+    tests.write_text(text.replace(old, '{"The bias b is missing: yours equals w @ x.": '
+                                       'reference.predict(w, 0 * b, x)}'))
+    done = run(root, "validate", "--jobs", "2", check=False)
+    assert done.returncode == 1
+    flat = " ".join(done.stdout.split())
+    assert "FAIL" in next(line for line in done.stdout.splitlines() if "the student bundle's visible" in line)
+    assert "1 replayed value(s) missing" in flat
+    assert "predict_no_bias, test 1.1: the bundle says failed (0 points): 'predict needs the reference" in flat \
+        or "predict_no_bias, test 1.1: the bundle says failed (0 points): 'the self-check has no expected" in flat
+    assert "the grader says failed (0 points): 'predict: " in flat and "The bias b is missing" in flat
+    assert "All checks pass." not in done.stdout

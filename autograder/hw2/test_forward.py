@@ -35,9 +35,10 @@ def _check_losses(student, sizes, cases, seed):
     for (y0, t), value in zip(cases, returned):
         got = read_loss(value).require()  # a value whose number is clear is judged on it (its type: 2.2)
         want = reference.loss(weights, y0, t)
+        mistakes = _mistakes(weights, y0, t)  # always, so build records them for the bundle's hints too
         result = close(got, want, LOSS)
         if not result.ok:
-            hint = likely_mistake(np.array([got]), np.array([want]), _mistakes(weights, y0, t))
+            hint = likely_mistake(np.array([got]), np.array([want]), mistakes)
             raise Feedback(f"forward: E for t = {t} is {fmt_exact(got)}, expected {fmt_exact(want)} "
                            f"(difference {result.difference:.3g} > tolerance {result.tolerance:.3g}; "
                            f"M0, M1, N = {sizes})." + (f"\n  {hint}" if hint else ""))

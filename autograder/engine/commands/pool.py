@@ -43,8 +43,9 @@ _SANDBOX = None  # one fork server per pool process, reset between submissions
 
 
 def _grade_one(args) -> tuple:
-    """In a pool process: grade one submission, never raise. A fifth item "trace" asks for the calls'
-    digests in the results (run_suite's trace, for validate)."""
+    """In a pool process: grade one submission, never raise. Options after the fourth item: "trace" (the
+    calls' digests in the results, run_suite's trace), "probe" (validate --mutants), "as_bundle"
+    (the visible tests on the recorded inputs, as the student bundle grades them)."""
     global _SANDBOX
     homework_dir, submission_id, folder, results_path, *options = args
     from autograder.engine.grading.grade import run_suite, shared_sandbox
@@ -54,7 +55,9 @@ def _grade_one(args) -> tuple:
         homework = Homework.load(homework_dir)
         if _SANDBOX is None:
             _SANDBOX = shared_sandbox(homework)
-        results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX, trace="trace" in options)
+        as_bundle = "as_bundle" in options  # the visible tests on the bundle's recorded inputs (validate)
+        results = run_suite(homework, folder, log=lambda text: None, sandbox=_SANDBOX, trace="trace" in options,
+                            visible_only=as_bundle, fresh_inputs=not as_bundle)
     except BaseException as exc:  # noqa: BLE001 - one submission never stops the batch
         results = fallback(f"The grader failed on this submission: {type(exc).__name__}: {exc}",
                            time.monotonic() - started)
@@ -119,12 +122,13 @@ def grade_tasks(tasks: list, jobs: int, record) -> None:
 
 
 def grade_folders(homework, folders: list, jobs: int, trace: bool = False, probe: bool = False,
-                  progress=None) -> list:
+                  progress=None, as_bundle: bool = False) -> list:
     """[(Results, seconds)] for each folder, in order, graded by the same pool as a batch (`trace`: with
     the digests of the calls each test made, see run_suite). With `probe`, [(Results, seconds, the
-    probe's outputs)] (validate --mutants). `progress(index, score)` as each one ends."""
+    probe's outputs)] (validate --mutants). With `as_bundle`, only the visible tests, on the inputs the
+    student bundle replays. `progress(index, score)` as each one ends."""
     out = Path(tempfile.mkdtemp(prefix="graded-"))
-    options = [*(["trace"] if trace else []), *(["probe"] if probe else [])]
+    options = [*(["trace"] if trace else []), *(["probe"] if probe else []), *(["as_bundle"] if as_bundle else [])]
     try:
         tasks = [(str(homework.suite), str(i), str(f), str(out / f"{i}.json"), *options)
                  for i, f in enumerate(folders)]

@@ -6,7 +6,8 @@ catalogued bug (it must cost its own stage, only the stages it declares, and
 its feedback must name the mistake), the solution twice (identical results),
 that no hidden test's calls into student code depend on its answers (every
 graded folder makes the solution's calls), that the visible tests' inputs on
-Gradescope are none of the bundle's recorded ones, and checks the suite's shape (visible and hidden tests in every stage,
+Gradescope are none of the bundle's recorded ones, that the student bundle's
+visible tests say what the grader's say (validate_bundle.py), and checks the suite's shape (visible and hidden tests in every stage,
 weights adding up), its time budget and the handout's sync with the solution.
 With a fairness corpus (homework.json "corpus", see corpus.py) it also grades
 every correct variant (full marks) and every degenerate submission (at most
@@ -28,6 +29,7 @@ from pathlib import Path
 from autograder.engine.commands.build import collect_manifest, handout_drift, record_visible_expectations
 from autograder.engine.commands.corpus import correct_submissions, degenerate_submissions, excess, not_full_marks
 from autograder.engine.commands.pool import grade_folders
+from autograder.engine.commands.validate_bundle import compare
 from autograder.engine.grading.results import stage_totals
 from autograder.engine.grading.results import stage_of
 from autograder.engine.grading.verdicts import diverging
@@ -77,6 +79,11 @@ def validate(homework, jobs: int | None = None) -> list:
         folders.update({f"degenerate:{case.name}": case.folder for case in degenerate})
         order = list(folders) + ["solution (again)"]
         graded = dict(zip(order, grade_folders(homework, [*folders.values(), homework.solution], jobs, trace=True)))
+        if homework.bundle.get("reference_module"):
+            as_students = {name: folder for name, folder in folders.items() if not name.startswith("degenerate:")}
+            lines_after = [_bundle_line(homework, as_students, jobs, scratch)]
+        else:
+            lines_after = []
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -121,6 +128,7 @@ def validate(homework, jobs: int | None = None) -> list:
 
     lines.append(_same_calls_line(graded))
     lines.append(_fresh_inputs_line(homework))
+    lines += lines_after
 
     again, _ = graded["solution (again)"]
     lines.append(Line("two runs give identical results", _comparable(again) == _comparable(solution),
@@ -163,6 +171,19 @@ def _same_calls_line(graded: dict) -> Line:
                 differ.append(f"{number} for {name} (call {at + 1})")
     return Line(f"hidden tests call student code the same way whatever its answers ({len(graded)} folders)",
                 not differ, "other calls: " + ", ".join(differ[:8]) if differ else "same calls")
+
+
+def _bundle_line(homework, folders: dict, jobs: int, scratch: Path) -> Line:
+    """The student bundle's visible tests, run as students run them, say what the grader says."""
+    try:
+        differences, missing = compare(homework, folders, jobs, scratch)
+    except RuntimeError as exc:  # build refuses to record for a solution that fails visible tests
+        return Line("the student bundle's visible tests say what the grader says", False,
+                    f"the bundle cannot be built: {str(exc).splitlines()[0]}")
+    detail = (f"{len(missing)} replayed value(s) missing, {len(differences)} other message(s) differ"
+              if missing or differences else f"same scores and messages ({len(folders)} folders)")
+    return Line("the student bundle's visible tests say what the grader says", not missing and not differences,
+                detail, "\n".join([*missing[:10], *differences[:10]]))
 
 
 def _fresh_inputs_line(homework) -> Line:
