@@ -219,7 +219,7 @@ def bench_baseline(homework, repeat: int, size: int, work: Path, baseline: Path)
         for rates, command, folder in ((rates_ours, [sys.executable], PROJECT), (rates_theirs, [python], baseline)):
             out = work / f"class0_out_{len(rates_ours)}_{len(rates_theirs)}"
             started = time.perf_counter()
-            done = subprocess.run([*command, "-m", "autograder", "batch", str(export), "--out", str(out), "--jobs",
+            done = subprocess.run([*command, "-m", "autograder", "--homework", "hw2", "batch", str(export), "--out", str(out), "--jobs",
                                    "2"], capture_output=True, text=True, cwd=folder, env=ENV)
             assert done.returncode == 0, done.stderr[-2000:]
             rates.append(size / (time.perf_counter() - started) * 60)
@@ -273,7 +273,7 @@ def bench_in_process(homework, repeat, work: Path):
     as batch's graders do. Interleaved, so noise hits both alike; ratios taken pair by pair."""
     from inprocess import InProcessStudent
     results = work / "r.json"
-    isolated_cmd = [sys.executable, "-m", "autograder", "grade", str(homework.solution), "--results",
+    isolated_cmd = [sys.executable, "-m", "autograder", "--homework", "hw2", "grade", str(homework.solution), "--results",
                     str(results), "--quiet"]
     baseline_cmd = [sys.executable, str(HERE / "inprocess.py"), str(homework.solution), "--results", str(results)]
     cold_isolated, cold_baseline, warm_isolated, warm_baseline = [], [], [], []
@@ -343,7 +343,7 @@ def bench_batch(homework, size, work: Path):
     export = make_export(work / "class", homework, count=size)
     out = work / "class_out"
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out),
+    done = subprocess.run([sys.executable, "-m", "autograder", "--homework", "hw2", "batch", str(export), "--out", str(out),
                            "--jobs", "2"], capture_output=True, text=True, cwd=PROJECT, env=ENV)
     wall = time.perf_counter() - started
     assert done.returncode == 0, done.stderr[-2000:]
@@ -454,7 +454,7 @@ def bench_mutants(work: Path) -> tuple:
     """(seconds, the report's data) of the whole mutation sweep of hw2, as staff run it."""
     report = work / "mutants"
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "autograder", "validate", "--mutants", "--jobs", "2", "--report",
+    subprocess.run([sys.executable, "-m", "autograder", "--homework", "hw2", "validate", "--mutants", "--jobs", "2", "--report",
                     str(report)], cwd=PROJECT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - started, json.loads((report / "mutants.json").read_text())
 

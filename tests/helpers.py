@@ -1,9 +1,12 @@
 """Small helpers the project's tests share."""
 
+import sys
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = Path(__file__).resolve().parent / "submissions"
+# The command line for hw2: it names its homework, so it works with other homeworks in the checkout.
+HW2_CLI = (sys.executable, "-m", "autograder", "--homework", "hw2")
 
 
 def stage_scores(results) -> dict:

@@ -3,7 +3,6 @@
 import csv
 import os
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -14,9 +13,11 @@ from autograder.engine.grading.results import load
 from autograder.engine.commands.exports import discover, shard
 from autograder.engine.commands.sample_class import make_export
 
+from .helpers import HW2_CLI
+
 
 def cli(*args, timeout=900, env=None):
-    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
+    return subprocess.run([*HW2_CLI, *args], capture_output=True, text=True,
                           timeout=timeout, env=dict(os.environ, **(env or {})))
 
 

@@ -10,7 +10,6 @@ grader readable, nothing left on the machine, no classmate harmed.
 
 import os
 import subprocess
-import sys
 import textwrap
 import uuid
 
@@ -23,7 +22,7 @@ from autograder.engine.sandbox.isolation import USERS_ENV
 from autograder.engine.sandbox.limits import Limits
 from autograder.engine.sandbox.student import Sandbox, Student
 
-from .helpers import PROJECT, solution_files
+from .helpers import HW2_CLI, PROJECT, solution_files
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="the account switch and namespaces need root")
 FALLBACK_USERS = "autograder-student-6,autograder-student-7"
@@ -60,7 +59,7 @@ def at_import(files: dict, code: str) -> dict:
 
 
 def batch(source, out, jobs=2) -> dict:
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(source), "--out", str(out),
+    done = subprocess.run([*HW2_CLI, "batch", str(source), "--out", str(out),
                            "--jobs", str(jobs)], capture_output=True, text=True, timeout=600, cwd=PROJECT)
     assert done.returncode == 0, done.stderr[-3000:]
     return {p.stem: load(str(p)) for p in (out / "results").glob("*.json")}

@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 from autograder.engine.commands.report import csv_text, md_cell
 from autograder.engine.commands.exports import WHOLE_EXPORT, discover_export, load_metadata, safe_id
 
-from .helpers import solution_files
+from .helpers import HW2_CLI, solution_files
 
 EXPORT = "assignment_export"
 HTML = '<script>alert(1)</script> <img src=x onerror=alert(1)> [click](javascript:alert(1)) a|b'
@@ -65,7 +64,7 @@ def symlink_member(name: str, target: str) -> zipfile.ZipInfo:
 
 
 def batch(export, out, *flags, env=None):
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(export), "--out", str(out),
+    done = subprocess.run([*HW2_CLI, "batch", str(export), "--out", str(out),
                            "--jobs", "2", *flags], capture_output=True, text=True, timeout=600,
                           env=dict(os.environ, **(env or {})))
     assert done.returncode == 0, done.stderr[-3000:]
@@ -325,7 +324,7 @@ def test_regrade_csv_text_cells_are_neutralised(hostile_class, tmp_path):
     raw["tests"][0]["score"], raw["tests"][0]["status"] = 0.0, "failed"
     raw["score"] -= raw["tests"][0]["max_score"]
     path.write_text(json.dumps(raw))
-    done = subprocess.run([sys.executable, "-m", "autograder", "diff", str(out), str(new)],
+    done = subprocess.run([*HW2_CLI, "diff", str(out), str(new)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     (row,) = rows(new / "regrade.csv")
@@ -338,7 +337,7 @@ def test_flags_survive_shards_and_merge_once(tmp_path, homework):
                  extra=[(symlink_member(f"{EXPORT}/s3/helper.py", "/etc/shadow"), b"/etc/shadow")])
     for k in (1, 2):
         batch(export, tmp_path / f"shard{k}", "--shard", f"{k}/2")
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", "merge", str(tmp_path / "shard1"),
+    done = subprocess.run([*HW2_CLI, "batch", "merge", str(tmp_path / "shard1"),
                            str(tmp_path / "shard2"), "--out", str(tmp_path / "all")],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]

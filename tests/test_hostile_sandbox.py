@@ -11,7 +11,6 @@ killing and sweeping by owner never touches another grading on this shared machi
 import json
 import os
 import subprocess
-import sys
 import textwrap
 import time
 import uuid
@@ -26,7 +25,7 @@ from autograder.engine.sandbox.limits import Limits
 from autograder.engine.grading.results import load
 from autograder.engine.sandbox.student import Sandbox, Student
 
-from .helpers import PROJECT, solution_files
+from .helpers import HW2_CLI, PROJECT, solution_files
 from .test_hostile import at_import, shared_dir  # noqa: F401 - a fixture
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and accounts need root")
@@ -55,7 +54,7 @@ def everything(results) -> str:
 
 
 def batch(source, out, jobs=2):
-    done = subprocess.run([sys.executable, "-m", "autograder", "batch", str(source), "--out", str(out),
+    done = subprocess.run([*HW2_CLI, "batch", str(source), "--out", str(out),
                            "--jobs", str(jobs)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return {p.stem: load(str(p)) for p in (out / "results").glob("*.json")}

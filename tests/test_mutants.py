@@ -123,7 +123,7 @@ def test_a_homework_without_a_probe_is_told_what_is_missing(project):
 def test_a_seeded_sample_of_hw2_mutants_passes(tmp_path):
     """CI's share of the sweep: 40 mutants drawn with a fixed seed, graded and probed, all as they must be."""
     from .helpers import PROJECT
-    done = run(PROJECT, "validate", "--mutants", "40", "--seed", "18", "--jobs", "2", "--report", str(tmp_path),
+    done = run(PROJECT, "--homework", "hw2", "validate", "--mutants", "40", "--seed", "18", "--jobs", "2", "--report", str(tmp_path),
                check=False)
     data = json.loads((tmp_path / "mutants.json").read_text())
     assert done.returncode == 0 and data["ok"], done.stdout[-3000:]

@@ -9,7 +9,7 @@ from autograder.engine.sandbox.isolation import pool_names
 from autograder.engine.sandbox.limits import Limits
 from autograder.engine.sandbox.student import Sandbox, Student
 
-from .helpers import PROJECT
+from .helpers import HW2_CLI, PROJECT
 
 
 @pytest.fixture
@@ -161,7 +161,6 @@ def test_a_worker_holds_nothing_of_the_grader(tmp_path, monkeypatch):
     this process see the same world."""
     import json
     import subprocess
-    import sys
 
     from autograder.engine.grading.grade import run_suite
     from autograder.engine.homework import Homework
@@ -173,7 +172,7 @@ def test_a_worker_holds_nothing_of_the_grader(tmp_path, monkeypatch):
     # Landlock left off: the probe must be able to read its own memory for the test to mean anything
     from autograder.engine.sandbox.launch import REFUSE_ENV
     env = dict(os.environ, AUTOGRADER_SECRET_MARK="only-the-grader-has-this", **{REFUSE_ENV: "landlock"})
-    subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--results", str(results),
+    subprocess.run([*HW2_CLI, "grade", str(submission), "--results", str(results),
                     "--quiet"], cwd=PROJECT, env=env, check=True, capture_output=True, timeout=300)
     early = _facts(json.loads(results.read_text())["output"])
     monkeypatch.setenv(REFUSE_ENV, "landlock")

@@ -5,7 +5,6 @@ import json
 import shutil
 import statistics
 import subprocess
-import sys
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -17,12 +16,12 @@ from autograder.engine.grading.results import TestResult as OneTest
 from autograder.engine.commands.similarity import compare
 from autograder.engine.commands.sample_class import make_export
 
-from .helpers import PROJECT, SUBMISSIONS
+from .helpers import HW2_CLI, PROJECT, SUBMISSIONS
 from .test_validate import copy_assignment
 
 
 def cli(*args, timeout=900):
-    return subprocess.run([sys.executable, "-m", "autograder", *args], capture_output=True, text=True,
+    return subprocess.run([*HW2_CLI, *args], capture_output=True, text=True,
                           timeout=timeout, cwd=PROJECT)
 
 
@@ -147,8 +146,7 @@ def test_feedback_limit_through_run_autograder(gradescope, homework):
 def test_build_names_only_what_it_wrote(tmp_path):
     """The zips are written every time; a handout already in sync is said to be unchanged, not 'wrote'."""
     import subprocess
-    import sys
-    done = subprocess.run([sys.executable, "-m", "autograder", "build", "--out", str(tmp_path)], cwd=PROJECT,
+    done = subprocess.run([*HW2_CLI, "build", "--out", str(tmp_path)], cwd=PROJECT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     wrote = [line for line in done.stdout.splitlines() if line.startswith("wrote ")]

@@ -11,7 +11,7 @@ from autograder.engine.commands.build import build_handout_zip
 from autograder.engine.grading.results import load
 from autograder.hw2.known_bugs import by_name
 
-from .helpers import solution_files
+from .helpers import HW2_CLI, solution_files
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +91,7 @@ def test_check_all_equals_gradescope(gradescope, homework, make_submission, tmp_
     """The same submission, the same score: check --all, grade (run_autograder) and the in-process engine."""
     folder = make_submission(by_name("attack_no_clipping").apply(homework.solution))
     out = tmp_path / "all.json"
-    done = subprocess.run([sys.executable, "-m", "autograder", "check", str(folder), "--all", "--json", str(out)],
+    done = subprocess.run([*HW2_CLI, "check", str(folder), "--all", "--json", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 1
     mine = load(str(out))
