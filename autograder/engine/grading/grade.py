@@ -220,5 +220,6 @@ def grade_to_file(homework: Homework, submission: str, results_path: str, *, man
         results = fallback("The autograder itself failed while grading this submission; this is not your "
                            "fault. Course staff have the details and will regrade it.",
                            time.monotonic() - started, manifest)
+        results.extra_data["grader_failed"] = True  # (PrairieLearn: not gradable, no attempt counted)
     write_atomically(results, results_path)
     return results
