@@ -20,6 +20,16 @@ def cmd_grade(args) -> int:
     with grading_start():
         from autograder.engine.commands.grade import grade
         homework = _homework(args)
+    if args.platform == "autolab":
+        from autograder.engine.platforms.autolab import grade_handin
+        if not args.submission:
+            raise SystemExit("grade --platform autolab: name the handin file")
+        return grade_handin(homework, args.submission, args.manifest)
+    if args.platform == "prairielearn":
+        from autograder.engine.platforms.prairielearn import grade_student
+        return grade_student(homework, args.manifest)
+    if not args.submission:
+        raise SystemExit("grade: name the folder holding the student's files")
     grade(homework, args.submission, args.results, manifest_path=args.manifest, metadata_path=args.metadata,
           quiet=args.quiet)
     return 0
@@ -101,13 +111,38 @@ def cmd_sample_class(args) -> int:
 def cmd_build(args) -> int:
     from autograder.engine.commands.build import build
     homework = _homework(args)
-    written = build(homework, Path(args.out))
+    if args.platform != "gradescope":
+        from autograder.engine.commands.build import write_handout
+        from autograder.engine.platforms import autolab, prairielearn
+        maker = {"autolab": autolab.build, "prairielearn": prairielearn.build}[args.platform]
+        for path in [*write_handout(homework), *maker(homework, Path(args.out or f"dist/{args.platform}"))]:
+            print(f"wrote {path}")
+        return 0
+    written = build(homework, Path(args.out or "dist"))
     for path in written:
         print(f"wrote {path}")
     if not any(Path(p).parent == Path(homework.handout) or Path(homework.handout) in Path(p).parents
                for p in written):
         print(f"{homework.handout}: unchanged (it is what the solution generates)")
     return 0
+
+
+def cmd_platform_flow(args) -> int:
+    """autolab [DIR] / prairielearn [DIR]: the platform's flow here, on DIR or the reference solution."""
+    from autograder.engine.platforms import autolab, prairielearn
+    homework = _homework(args)
+    submission = Path(args.submission) if args.submission else Path(homework.solution)
+    root = Path(args.root) if args.root else None
+    if args.command == "autolab":
+        scores, output = autolab.flow(homework, submission, root)
+        print(output.rstrip())
+        total = scores.scoreboard[0]
+    else:
+        results = prairielearn.flow(homework, submission, root)
+        print(results.output)
+        print(f"PrairieLearn score: {results.score:.4g} (gradable: {str(results.gradable).lower()})")
+        total = results.score * homework.total_points
+    return 0 if args.submission or total >= homework.total_points - 1e-9 else 1
 
 
 def cmd_simulate(args) -> int:
@@ -158,7 +193,13 @@ def main(argv=None) -> int:
         return sub.add_parser(name, parents=[common], **kwargs)
 
     grade = command("grade", help="grade one submission and write Gradescope's results.json")
-    grade.add_argument("submission", help="the folder holding the student's files")
+    grade.add_argument("submission", nargs="?", default=None,
+                       help="the folder holding the student's files (autolab: the handin file; prairielearn: "
+                            "none, $AUTOGRADER_GRADE_ROOT/student)")
+    grade.add_argument("--platform", choices=("gradescope", "autolab", "prairielearn"), default="gradescope",
+                       help="whose output to write: Gradescope's results.json (default); Autolab's feedback "
+                            "and last-line scores on stdout; PrairieLearn's results.json under "
+                            "$AUTOGRADER_GRADE_ROOT (default /grade)")
     grade.add_argument("--results", default=os.environ.get("AUTOGRADER_RESULTS", "results.json"),
                        help="where to write results.json (default: $AUTOGRADER_RESULTS, else ./results.json)")
     grade.add_argument("--manifest", default=None, help="the tests every run must report (from build)")
@@ -215,8 +256,22 @@ def main(argv=None) -> int:
 
     build = command("build", help="regenerate the handout; write dist/autograder.zip and dist/handout.zip "
                     "(the engine and this homework only)")
-    build.add_argument("--out", default="dist", help="output folder (default: dist)")
+    build.add_argument("--out", default=None, help="output folder (default: dist; dist/autolab, "
+                       "dist/prairielearn for those platforms: the question folder itself)")
+    build.add_argument("--platform", choices=("gradescope", "autolab", "prairielearn"), default="gradescope",
+                       help="gradescope: autograder.zip and handout.zip (default); autolab: autograde.tar and "
+                            "autograde-Makefile; prairielearn: a question folder (info.json, question.html, "
+                            "tests/)")
     build.set_defaults(run=cmd_build)
+
+    for name, where in (("autolab", "an empty folder with autograde.tar, Makefile and handin.tar, then make"),
+                        ("prairielearn", "a folder laid out as /grade, then the entry point info.json names")):
+        flow = command(name, help=f"run {name}'s flow here on one submission ({where}) and print the scores")
+        flow.add_argument("submission", nargs="?", default=None,
+                          help="the folder holding the student's files (default: the reference solution; "
+                               "exit 1 below full marks)")
+        flow.add_argument("--root", default=None, help="the folder to lay out (default: a new temporary one)")
+        flow.set_defaults(run=cmd_platform_flow)
 
     simulate = command("gradescope", help="run Gradescope's whole flow here on one submission "
                        "(build the zip, setup.sh, run_autograder) and print the scores")
