@@ -44,6 +44,11 @@ def test_every_command_of_the_guide_runs(tmp_path):
     layer = outputs[[i for i, block in enumerate(bash_blocks(GUIDE.read_text())) if "--template layer" in block][0]]
     assert "All checks pass." in layer and "Total: 20 / 20" in layer and "Total: 0 / 20" in layer
     assert (project / "dist" / "hw4" / "handout.zip").is_file()
+    # the platforms' section: built, and each flow gives the solution its 20 points
+    platforms = outputs[[i for i, block in enumerate(bash_blocks(GUIDE.read_text())) if "--platform autolab" in block][0]]
+    assert '{"scores":{"predict":10.0,"gradient":10.0}' in platforms and "PrairieLearn score: 1 " in platforms
+    assert (project / "dist" / "hw3-autolab" / "autograde.tar").is_file()
+    assert (project / "dist" / "hw3-question" / "info.json").is_file()
 
     # each homework ships alone: hw3's zips carry no file of hw2, and hw2's none of hw3
     run(project, "build", "--homework", "hw2", "--out", "dist/hw2")
