@@ -45,6 +45,16 @@ def cmd_check(args) -> int:
 
 def cmd_batch(args) -> int:
     from autograder.engine.commands import batch as classwork
+    if args.targets[0] == "slurm-script":
+        from autograder.engine.commands.slurm import job_script
+        if len(args.targets) != 2 or not args.out:
+            raise SystemExit("batch slurm-script EXPORT --out DIR [--shards N] [--cpus C]: name one export")
+        try:
+            print(job_script(_homework(args), Path(args.targets[1]), Path(args.out), args.shards, args.cpus,
+                             partition=args.partition), end="")
+        except ValueError as exc:
+            raise SystemExit(f"batch slurm-script: {exc}")
+        return 0
     if args.targets[0] == "merge":
         if len(args.targets) < 2:
             raise SystemExit("batch merge: name the shard folders to merge")
@@ -215,13 +225,18 @@ def main(argv=None) -> int:
     check.set_defaults(run=cmd_check)
 
     batch = command("batch", help="TAs: grade a class (a Gradescope export or a folder of submissions); "
-                    "'batch merge DIR...' combines shards")
-    batch.add_argument("targets", nargs="+", metavar="SRC", help="an export zip/folder, or: merge DIR [DIR...]")
+                    "'batch merge DIR...' combines shards; 'batch slurm-script EXPORT --out DIR' prints a "
+                    "Slurm job script that grades the class as an array, then merges")
+    batch.add_argument("targets", nargs="+", metavar="SRC", help="an export zip/folder, or: merge DIR [DIR...], "
+                       "or: slurm-script EXPORT")
     batch.add_argument("--out", required=True, help="folder for results, grades.csv, summary.md, scores.png")
     batch.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the number of cores)")
     batch.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N deterministic slices")
     batch.add_argument("--regrade", nargs="*", default=None, metavar="ID",
                        help="grade again even if graded by this build: all, or the named submissions")
+    batch.add_argument("--shards", type=int, default=4, help="slurm-script: how many array tasks (default 4)")
+    batch.add_argument("--cpus", type=int, default=2, help="slurm-script: CPUs per task, its --jobs (default 2)")
+    batch.add_argument("--partition", default=None, help="slurm-script: the Slurm partition (default: the cluster's)")
     batch.add_argument("--similarity", action="store_true",
                        help="also compare every pair of submissions (copydetect): similarity.html and a table "
                             "in summary.md, evidence for a person to read, never a penalty")
