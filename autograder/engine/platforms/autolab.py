@@ -17,12 +17,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import zipfile
 from pathlib import Path
 
 from autograder.engine.platforms import outputs
 from autograder.engine.platforms.handin import HandinError, unpack_handin
-from autograder.engine.platforms.run import grade_quietly, load_manifest
+from autograder.engine.platforms.run import grade_quietly, grader_files, load_manifest
 
 FOLDER = "autograde"  # what autograde.tar unpacks to
 HANDINS = ("handin.tar", "handin.zip", "handin.tgz", "handin.tar.gz", "handin.py")
@@ -49,21 +48,14 @@ clean:
 def build(homework, out: Path) -> list:
     """autograde.tar (the engine, the suite, the reference and the manifest: what the Gradescope zip
     grades with, without its Gradescope scripts) and autograde-Makefile, in `out`."""
-    from autograder.engine.commands.build import build_autograder_zip
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="autolab-build-") as scratch:
-        source = build_autograder_zip(homework, Path(scratch))
-        tar_path = out / "autograde.tar"
-        with zipfile.ZipFile(source) as archive, tarfile.open(tar_path, "w") as tar:
-            for info in archive.infolist():
-                if info.filename in ("setup.sh", "run_autograder") or info.is_dir():
-                    continue
-                data = archive.read(info)
-                entry = tarfile.TarInfo(f"{FOLDER}/{info.filename}")
-                entry.size, entry.mtime = len(data), 0
-                entry.mode = ((info.external_attr >> 16) & 0o777) or 0o644
-                tar.addfile(entry, io.BytesIO(data))
+    tar_path = out / "autograde.tar"
+    with tarfile.open(tar_path, "w") as tar:
+        for name, data, mode in grader_files(homework):
+            entry = tarfile.TarInfo(f"{FOLDER}/{name}")
+            entry.size, entry.mtime, entry.mode = len(data), 0, mode
+            tar.addfile(entry, io.BytesIO(data))
     makefile = out / "autograde-Makefile"
     makefile.write_text(MAKEFILE.format(title=homework.name, name=homework.suite.name, folder=FOLDER,
                                         handins=" ".join(HANDINS)))

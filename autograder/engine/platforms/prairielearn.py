@@ -16,11 +16,10 @@ import subprocess
 import sys
 import tempfile
 import uuid
-import zipfile
 from pathlib import Path
 
 from autograder.engine.platforms import outputs
-from autograder.engine.platforms.run import grade_quietly, load_manifest
+from autograder.engine.platforms.run import grade_quietly, grader_files, load_manifest
 
 ROOT_ENV = "AUTOGRADER_GRADE_ROOT"
 ENTRY = "run.sh"
@@ -77,20 +76,15 @@ def info(homework) -> dict:
 def build(homework, out: Path) -> list:
     """The question folder `out`: info.json, question.html, and tests/ (the engine, the suite, the
     reference, the manifest, requirements.txt and the entry script)."""
-    from autograder.engine.commands.build import build_autograder_zip
     out = Path(out)
     tests = out / "tests"
     if tests.exists():
         shutil.rmtree(tests)
-    tests.mkdir(parents=True)
-    with tempfile.TemporaryDirectory(prefix="prairielearn-build-") as scratch:
-        with zipfile.ZipFile(build_autograder_zip(homework, Path(scratch))) as archive:
-            for member in archive.infolist():
-                if member.filename in ("setup.sh", "run_autograder") or member.is_dir():
-                    continue
-                target = tests / member.filename
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(archive.read(member))
+    for name, data, mode in grader_files(homework):
+        target = tests / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        target.chmod(mode)
     entry = tests / ENTRY
     entry.write_text(ENTRY_SCRIPT.format(title=homework.name, name=homework.suite.name))
     entry.chmod(0o755)

@@ -1,6 +1,7 @@
-"""Grading for a platform whose output students read whole (Autolab's make output): everything the
-grading itself prints (pytest's lines, hidden tests' names and reasons among them) goes to a log file,
-at the level of file descriptors, so only what the platform's writer prints afterwards is shown."""
+"""What every platform's build and grading share: the grader's files (those of Gradescope's zip but its
+two scripts), and grading whose own output (pytest's lines, hidden tests' names and reasons among
+them) goes to a log file, at the level of file descriptors, so only what the platform's writer prints
+afterwards reaches students (Autolab shows the whole make output)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,23 @@ import contextlib
 import json
 import os
 import sys
+import tempfile
+import zipfile
 from pathlib import Path
+
+GRADESCOPE_ONLY = ("setup.sh", "run_autograder")
+
+
+def grader_files(homework):
+    """(path, bytes, mode) of every file the grader needs: the engine, the suite, the reference, the
+    manifest and requirements.txt, as laid out in Gradescope's zip (which is built to read them)."""
+    from autograder.engine.commands.build import build_autograder_zip
+    with tempfile.TemporaryDirectory(prefix="platform-build-") as scratch:
+        with zipfile.ZipFile(build_autograder_zip(homework, Path(scratch))) as archive:
+            for info in archive.infolist():
+                if info.filename in GRADESCOPE_ONLY or info.is_dir():
+                    continue
+                yield info.filename, archive.read(info), ((info.external_attr >> 16) & 0o777) or 0o644
 
 
 @contextlib.contextmanager
