@@ -21,12 +21,12 @@ def cmd_grade(args) -> int:
         from autograder.engine.commands.grade import grade
         homework = _homework(args)
     if args.platform == "autolab":
-        from autograder.engine.platforms.autolab import grade_handin
+        from autograder.engine.commands.autolab import grade_handin
         if not args.submission:
             raise SystemExit("grade --platform autolab: name the handin file")
         return grade_handin(homework, args.submission, args.manifest)
     if args.platform == "prairielearn":
-        from autograder.engine.platforms.prairielearn import grade_student
+        from autograder.engine.commands.prairielearn import grade_student
         return grade_student(homework, args.manifest)
     if not args.submission:
         raise SystemExit("grade: name the folder holding the student's files")
@@ -123,7 +123,7 @@ def cmd_build(args) -> int:
     homework = _homework(args)
     if args.platform != "gradescope":
         from autograder.engine.commands.build import write_handout
-        from autograder.engine.platforms import autolab, prairielearn
+        from autograder.engine.commands import autolab, prairielearn
         maker = {"autolab": autolab.build, "prairielearn": prairielearn.build}[args.platform]
         for path in [*write_handout(homework), *maker(homework, Path(args.out or f"dist/{args.platform}"))]:
             print(f"wrote {path}")
@@ -139,7 +139,7 @@ def cmd_build(args) -> int:
 
 def cmd_platform_flow(args) -> int:
     """autolab [DIR] / prairielearn [DIR]: the platform's flow here, on DIR or the reference solution."""
-    from autograder.engine.platforms import autolab, prairielearn
+    from autograder.engine.commands import autolab, prairielearn
     homework = _homework(args)
     submission = Path(args.submission) if args.submission else Path(homework.solution)
     root = Path(args.root) if args.root else None

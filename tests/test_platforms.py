@@ -17,8 +17,9 @@ import pytest
 
 from autograder.engine.commands.pool import grade_folders
 from autograder.engine.commands.validate import load_bugs
-from autograder.engine.platforms import autolab, outputs, prairielearn
-from autograder.engine.platforms.handin import unpack_handin
+from autograder.engine.commands import autolab, prairielearn
+from autograder.engine.commands import platform_outputs as outputs
+from autograder.engine.commands.handin import unpack_handin
 
 from .helpers import HW2_CLI, PROJECT
 from .project_copy import copy_project, run

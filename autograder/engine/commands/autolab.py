@@ -19,9 +19,9 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from autograder.engine.platforms import outputs
-from autograder.engine.platforms.handin import HandinError, unpack_handin
-from autograder.engine.platforms.run import grade_quietly, grader_files, load_manifest
+from autograder.engine.commands import platform_outputs as outputs
+from autograder.engine.commands.handin import HandinError, unpack_handin
+from autograder.engine.commands.platform_grading import grade_quietly, grader_files, load_manifest
 
 FOLDER = "autograde"  # what autograde.tar unpacks to
 HANDINS = ("handin.tar", "handin.zip", "handin.tgz", "handin.tar.gz", "handin.py")

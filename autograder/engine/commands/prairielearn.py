@@ -18,8 +18,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from autograder.engine.platforms import outputs
-from autograder.engine.platforms.run import grade_quietly, grader_files, load_manifest
+from autograder.engine.commands import platform_outputs as outputs
+from autograder.engine.commands.platform_grading import grade_quietly, grader_files, load_manifest
 
 ROOT_ENV = "AUTOGRADER_GRADE_ROOT"
 ENTRY = "run.sh"
