@@ -2,9 +2,9 @@
 line and PrairieLearn's results.json are made from it here, each validated by its own pydantic model
 before it is written.
 
-Neither Autolab nor PrairieLearn can hide a test until the course publishes it, as Gradescope's
-"after_published" does. So a hidden test's points count (the totals equal Gradescope's), but its
-name and feedback are withheld: it is shown as "hidden test N (stage)" with its points only.
+Neither Autolab nor PrairieLearn can hide a test until the course publishes it, as Gradescope can.
+So a hidden test's points count (the totals equal Gradescope's), but its name and feedback are
+withheld: it is shown as "hidden test N (stage)" with its points only.
 """
 
 from __future__ import annotations
