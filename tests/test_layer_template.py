@@ -133,3 +133,15 @@ def test_the_bundle_checks_as_check_all_does(built, project, tmp_path):
     visible = {t["number"]: (t["score"], t["status"]) for t in staff["tests"] if t["visibility"] == "visible"}
     assert {t["number"]: (t["score"], t["status"]) for t in mine["tests"]} == visible
     assert visible == {"1.1": (5, "passed"), "2.1": (0, "failed")}
+
+
+def test_its_mutants_are_all_caught_in_their_own_stage(project, tmp_path):
+    """validate --mutants on the layer template: every live mutant of forward and backward loses
+    points in its own stage (a mutant that only changes the cache shows in backward's probe)."""
+    done = run(project, "--homework", NAME, "validate", "--mutants", "--jobs", "2", "--report",
+               str(tmp_path / "report"))
+    assert "The sweep passes." in done.stdout
+    report = json.loads((tmp_path / "report" / "mutants.json").read_text())
+    kinds = [kind for m in report["mutants"] for kind in m["kinds"]]
+    assert report["ok"] and len(report["mutants"]) >= 15 and set(kinds) <= {"fair", "caught"}, kinds
+    assert {m["stage"] for m in report["mutants"] if "caught" in m["kinds"]} == {"forward", "backward"}
