@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engine.commands.pool import grade_folders
 from autograder.engine.commands.validate import load_bugs
+from autograder.engine.homework import Homework
 from autograder.engine.commands import autolab, prairielearn
-from autograder.engine.commands import platform_outputs as outputs
 from autograder.engine.commands.handin import unpack_handin
 
 from .helpers import HW2_CLI, PROJECT
@@ -39,26 +38,39 @@ def write_bug(bug, homework, folder: Path) -> Path:
     return folder
 
 
-# -- every catalogued bug: the three outputs of one grading give one total ---------------------------
+# -- every catalogued bug: the three flows, end to end, give one total --------------------------------
 
-def test_every_catalogued_bug_totals_the_same_on_the_three_platforms(homework, tmp_path):
-    """Each folder graded once, as run_autograder grades; Autolab's scores and PrairieLearn's fraction
-    are made from those results and must give Gradescope's total (the flows below prove the plumbing
-    around them end to end)."""
-    bugs = load_bugs(homework)
-    folders = [homework.solution, homework.handout] + [write_bug(b, homework, tmp_path / b.name) for b in bugs]
-    graded = grade_folders(homework, folders, jobs=2)
-    assert len(graded) == len(bugs) + 2
-    for folder, (results, _) in zip(folders, graded):
-        lab = outputs.autolab(results, homework.stages)
-        pl = outputs.prairielearn(results, homework.stages)
-        assert list(lab.scores) == homework.stages
-        assert sum(lab.scores.values()) == pytest.approx(results.score, abs=1e-6) == lab.scoreboard[0]
-        assert pl.score * results.max_score == pytest.approx(results.score, abs=1e-6), folder.name
-        assert pl.gradable and len(pl.tests) == len(results.tests)
-        assert sum(t.points for t in pl.tests) == pytest.approx(results.score, abs=1e-6)
-    assert graded[0][0].score == 100 and graded[1][0].score == 0
-    assert all(r.score < 100 for r, _ in graded[2:])
+HW2 = Homework.load(PROJECT / "autograder" / "hw2")
+CASES = ["solution", "handout", *(bug.name for bug in load_bugs(HW2))]
+
+
+@pytest.fixture(scope="module")
+def built_platforms(tmp_path_factory, homework) -> tuple:
+    """Autolab's two files and PrairieLearn's question folder, built once for every case."""
+    dist, question = tmp_path_factory.mktemp("autolab-dist"), tmp_path_factory.mktemp("question")
+    autolab.build(homework, dist)
+    prairielearn.build(homework, question)
+    return dist, question
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_three_flows_give_one_total(case, homework, gradescope, built_platforms, tmp_path):
+    """Gradescope's flow (run_autograder in its root), Autolab's (make in an empty folder with
+    autograde.tar, Makefile and handin.tar) and PrairieLearn's (the entry point under a folder laid
+    out as /grade), on the solution, the stubs and every catalogued bug: one total, each output valid
+    against its model."""
+    folder = {"solution": homework.solution, "handout": homework.handout}.get(case) or \
+        write_bug(next(b for b in load_bugs(homework) if b.name == case), homework, tmp_path / case)
+    dist, question = built_platforms
+    theirs = gradescope(folder)
+    lab, _ = autolab.flow(homework, folder, tmp_path / "tango", dist=dist)
+    pl = prairielearn.flow(homework, folder, tmp_path / "grade", question=question)
+    assert list(lab.scores) == homework.stages
+    assert sum(lab.scores.values()) == pytest.approx(theirs.score, abs=1e-6) == lab.scoreboard[0]
+    assert pl.score * theirs.max_score == pytest.approx(theirs.score, abs=1e-6)
+    assert pl.gradable and sum(t.points for t in pl.tests) == pytest.approx(theirs.score, abs=1e-6)
+    assert theirs.score == {"solution": 100, "handout": 0}.get(case, theirs.score) and \
+        (case in ("solution", "handout") or theirs.score < 100)
 
 
 # -- the flows, end to end --------------------------------------------------------------------------

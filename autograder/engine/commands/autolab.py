@@ -105,13 +105,14 @@ def make_handin(submission: Path, files: list, dest: Path) -> Path:
 
 
 def flow(homework, submission: Path, root: Path | None = None, python: str = sys.executable,
-         timeout: float = 900) -> tuple:
-    """Autolab's flow here: build, then an empty folder holding autograde.tar, Makefile and the
-    handin, and `make` in it. Returns (the autoresult, the whole output)."""
+         timeout: float = 900, dist: Path | None = None) -> tuple:
+    """Autolab's flow here: build (or take the files built in `dist`), then an empty folder holding
+    autograde.tar, Makefile and the handin, and `make` in it. Returns (the autoresult, the whole output)."""
     root = Path(root or tempfile.mkdtemp(prefix="autolab-"))
-    with tempfile.TemporaryDirectory(prefix="autolab-dist-") as dist:
-        tar_path, makefile = build(homework, Path(dist))
-        root.mkdir(parents=True, exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="autolab-dist-") as scratch:
+        tar_path, makefile = build(homework, Path(scratch)) if dist is None else \
+            (Path(dist) / "autograde.tar", Path(dist) / "autograde-Makefile")
         shutil.copy(tar_path, root / "autograde.tar")
         shutil.copy(makefile, root / "Makefile")
     make_handin(Path(submission), homework.files, root)

@@ -123,12 +123,15 @@ def grade_student(homework, manifest: str | None = None) -> int:
 
 
 def flow(homework, submission: Path, root: Path | None = None, python: str = sys.executable,
-         timeout: float = 900) -> outputs.PrairieLearnResults:
-    """PrairieLearn's flow here: build the question, lay out ROOT as /grade (tests/, student/,
-    results/), run the entry point info.json names with AUTOGRADER_GRADE_ROOT=ROOT, read results.json."""
+         timeout: float = 900, question: Path | None = None) -> outputs.PrairieLearnResults:
+    """PrairieLearn's flow here: build the question (or take the one built in `question`), lay out
+    ROOT as /grade (tests/, student/, results/), run the entry point info.json names with
+    AUTOGRADER_GRADE_ROOT=ROOT, read results.json."""
     root = Path(root or tempfile.mkdtemp(prefix="prairielearn-grade-"))
-    with tempfile.TemporaryDirectory(prefix="prairielearn-question-") as question:
-        build(homework, Path(question))
+    with tempfile.TemporaryDirectory(prefix="prairielearn-question-") as scratch:
+        if question is None:
+            question = Path(scratch)
+            build(homework, question)
         shutil.copytree(Path(question) / "tests", root / "tests")
         entrypoint = json.loads((Path(question) / "info.json").read_text())["externalGradingOptions"]["entrypoint"]
     student = root / "student"
