@@ -76,10 +76,8 @@ def test_the_three_flows_give_one_total(case, homework, gradescope, built_platfo
 # -- the flows, end to end --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def autolab_dist(tmp_path_factory, homework) -> Path:
-    out = tmp_path_factory.mktemp("autolab-dist")
-    autolab.build(homework, out)
-    return out
+def autolab_dist(built_platforms) -> Path:
+    return built_platforms[0]
 
 
 def make_in_empty_folder(dist: Path, folder: Path, handin_name: str, handin_bytes: bytes) -> str:
@@ -141,6 +139,8 @@ def test_autolab_takes_a_zip_or_a_folder_inside_and_says_what_it_left_out(homewo
     files = {f"hw2/{name}": (homework.solution / name).read_text() for name in homework.files}
     output = make_in_empty_folder(autolab_dist, tmp_path / "zip", "handin.zip", zip_of(files))
     assert sum(autolab.read_autoresult(output).scores.values()) == 100
+    output = make_in_empty_folder(autolab_dist, tmp_path / "named", "alice_3_hw2.tar", tar_of(files))
+    assert sum(autolab.read_autoresult(output).scores.values()) == 100  # a handin under the student's name
     hostile = tar_of({"../../escape.py": "x = 1\n", "/etc/evil.py": "x = 1\n",
                       **{name: (homework.solution / name).read_text() for name in homework.files}})
     output = make_in_empty_folder(autolab_dist, tmp_path / "hostile", "handin.tar", hostile)

@@ -33,7 +33,8 @@ MAKEFILE = """\
 # and runs make. The feedback is printed; its last line is the scores, as Autolab reads them.
 # The grading image needs Python 3.10+ with autograde/requirements.txt installed.
 PYTHON ?= python3
-HANDIN ?= $(firstword $(wildcard {handins}))
+# the handin: handin.tar (or .zip, .tgz, .py), else the one other archive Tango copied here
+HANDIN ?= $(firstword $(wildcard {handins}) $(filter-out autograde.tar,$(wildcard *.tar *.zip *.tgz *.tar.gz)))
 
 all:
 \t@tar xf autograde.tar
