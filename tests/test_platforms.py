@@ -155,6 +155,49 @@ def test_autolab_without_a_readable_handin_still_ends_with_scores(homework, auto
     assert "Your handin could not be graded" in output
 
 
+def _why_no_unprivileged_run() -> str | None:
+    import shutil as sh
+    if os.geteuid() != 0:
+        return "needs root, to run make as another account"
+    missing = [tool for tool in ("unshare", "setpriv", "make") if not sh.which(tool)]
+    return f"needs {', '.join(missing)} (util-linux)" if missing else None
+
+
+@pytest.mark.skipif(_why_no_unprivileged_run() is not None, reason=_why_no_unprivileged_run() or "")
+def test_autolab_make_without_root_says_which_protections_hold(homework, autolab_dist):
+    """Tango may run make as an ordinary account: there the grading still scores full marks, and the
+    feedback says which protections held (no account switch, no namespaces; seccomp and Landlock).
+    The account is nobody's; this interpreter and its packages are bound into a private mount
+    namespace at paths it can read (they sit under root's own folders here)."""
+    import shutil as sh
+    import site
+    import tempfile
+    base = Path(tempfile.mkdtemp(prefix="tango-", dir="/tmp"))
+    try:
+        folder, py, packages = base / "work", base / "python", base / "site-packages"
+        for made in (folder, py, packages):
+            made.mkdir()
+        os.chmod(base, 0o755)
+        (folder / "autograde.tar").write_bytes((autolab_dist / "autograde.tar").read_bytes())
+        (folder / "Makefile").write_bytes((autolab_dist / "autograde-Makefile").read_bytes())
+        (folder / "handin.tar").write_bytes(tar_of({n: (homework.solution / n).read_text() for n in homework.files}))
+        for path in [folder, *folder.iterdir()]:
+            os.chown(path, 65534, 65534)
+        interpreter = py / Path(os.path.realpath(sys.executable)).relative_to(os.path.realpath(sys.base_prefix))
+        script = (f"mount --bind {os.path.realpath(sys.base_prefix)} {py} && "
+                  f"mount --bind {site.getsitepackages()[0]} {packages} && cd {folder} && "
+                  f"exec setpriv --reuid=65534 --regid=65534 --clear-groups env -i PATH=/usr/bin:/bin "
+                  f"HOME={folder} PYTHONPATH={packages} make PYTHON={interpreter}")
+        done = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        scores = autolab.read_autoresult(done.stdout)
+        assert sum(scores.scores.values()) == 100
+        protections = next(line for line in done.stdout.splitlines() if line.startswith("Protections"))
+        assert "not root" in protections and "seccomp" in protections, protections
+    finally:
+        sh.rmtree(base, ignore_errors=True)
+
+
 def test_handin_unpacking_keeps_regular_files_under_their_own_names(tmp_path):
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
