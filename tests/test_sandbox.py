@@ -259,13 +259,18 @@ def _then_student(tmp_path, seconds=10):
     return sandbox, Student(sandbox, {"net.py": str(tmp_path / "net.py")}, call_seconds=seconds)
 
 
-def test_new_runs_then_and_assign_in_one_round_trip_and_names_the_step_that_failed(tmp_path):
-    from autograder.engine.sandbox.failures import StudentFailure
+def _recorded_round_trips(monkeypatch) -> list:
+    """The label of every round trip made from now on, in order (monkeypatch restores the method)."""
     from autograder.engine.sandbox.round_trip import RoundTrips
+    trips, original = [], RoundTrips._round_trip
+    monkeypatch.setattr(RoundTrips, "_round_trip", lambda self, *a, **k: trips.append(a[2]) or original(self, *a, **k))
+    return trips
+
+
+def test_new_runs_then_and_assign_in_one_round_trip_and_names_the_step_that_failed(tmp_path, monkeypatch):
+    from autograder.engine.sandbox.failures import StudentFailure
     sandbox, student = _then_student(tmp_path)
-    trips = []
-    original = RoundTrips._round_trip
-    RoundTrips._round_trip = lambda self, *a, **k: trips.append(a[2]) or original(self, *a, **k)
+    trips = _recorded_round_trips(monkeypatch)
     try:
         net = student.new("net:Net", label="Net()", then=[("setup", ["ok"], {}, "Net.setup")], assign={"w": 1.5})
         assert student.get_many(net, ["ready", "w"]) == {"ready": "ok", "w": 1.5}
@@ -278,19 +283,15 @@ def test_new_runs_then_and_assign_in_one_round_trip_and_names_the_step_that_fail
             student.new("net:Picky", label="Picky()", assign={"w": 1.0})
         assert failed.value.step == 0 and failed.value.handle is not None
     finally:
-        RoundTrips._round_trip = original
         student.close()
         sandbox.shutdown()
 
 
-def test_a_batch_reads_sets_and_calls_in_order_in_one_round_trip(tmp_path):
+def test_a_batch_reads_sets_and_calls_in_order_in_one_round_trip(tmp_path, monkeypatch):
     from autograder.engine.grading.calls import READ, WRITE
     from autograder.engine.sandbox.failures import StudentFailure
-    from autograder.engine.sandbox.round_trip import RoundTrips
     sandbox, student = _then_student(tmp_path)
-    trips = []
-    original = RoundTrips._round_trip
-    RoundTrips._round_trip = lambda self, *a, **k: trips.append(a[2]) or original(self, *a, **k)
+    trips = _recorded_round_trips(monkeypatch)
     try:
         net = student.new("net:Net", label="Net()", assign={"w": 1.0})
         trips.clear()
@@ -305,7 +306,6 @@ def test_a_batch_reads_sets_and_calls_in_order_in_one_round_trip(tmp_path):
                            (net, READ, ["w"], {}, False)], label="setting")
         assert failed.value.index == 1 and failed.value.partial == [{"w": 2.5}]  # which call, what came before
     finally:
-        RoundTrips._round_trip = original
         student.close()
         sandbox.shutdown()
 
