@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
+PLATFORMS = ("gradescope", "autolab", "prairielearn")
 
 
 def _homework(args):
@@ -206,7 +207,7 @@ def main(argv=None) -> int:
     grade.add_argument("submission", nargs="?", default=None,
                        help="the folder holding the student's files (autolab: the handin file; prairielearn: "
                             "none, $AUTOGRADER_GRADE_ROOT/student)")
-    grade.add_argument("--platform", choices=("gradescope", "autolab", "prairielearn"), default="gradescope",
+    grade.add_argument("--platform", choices=PLATFORMS, default="gradescope",
                        help="whose output to write: Gradescope's results.json (default); Autolab's feedback "
                             "and last-line scores on stdout; PrairieLearn's results.json under "
                             "$AUTOGRADER_GRADE_ROOT (default /grade)")
@@ -273,7 +274,7 @@ def main(argv=None) -> int:
                     "(the engine and this homework only)")
     build.add_argument("--out", default=None, help="output folder (default: dist; dist/autolab, "
                        "dist/prairielearn for those platforms: the question folder itself)")
-    build.add_argument("--platform", choices=("gradescope", "autolab", "prairielearn"), default="gradescope",
+    build.add_argument("--platform", choices=PLATFORMS, default="gradescope",
                        help="gradescope: autograder.zip and handout.zip (default); autolab: autograde.tar and "
                             "autograde-Makefile; prairielearn: a question folder (info.json, question.html, "
                             "tests/)")

@@ -19,6 +19,7 @@ from autograder.engine.commands.validate import load_bugs
 from autograder.engine.homework import Homework
 from autograder.engine.commands import autolab, prairielearn
 from autograder.engine.commands.handin import unpack_handin
+from autograder.engine.commands.platform_grading import own_autograder_env
 
 from .helpers import HW2_CLI, PROJECT
 from .project_copy import copy_project, run
@@ -86,8 +87,7 @@ def make_in_empty_folder(dist: Path, folder: Path, handin_name: str, handin_byte
     (folder / "autograde.tar").write_bytes((dist / "autograde.tar").read_bytes())
     (folder / "Makefile").write_bytes((dist / "autograde-Makefile").read_bytes())
     (folder / handin_name).write_bytes(handin_bytes)
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    done = subprocess.run(["make", f"PYTHON={sys.executable}"], cwd=folder, env=env, capture_output=True,
+    done = subprocess.run(["make", f"PYTHON={sys.executable}"], cwd=folder, env=own_autograder_env(), capture_output=True,
                           text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return done.stdout

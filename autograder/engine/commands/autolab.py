@@ -11,7 +11,6 @@ stages (name them so in the assessment), the scoreboard the total then each stag
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,8 @@ from pathlib import Path
 
 from autograder.engine.commands import platform_outputs as outputs
 from autograder.engine.commands.handin import HandinError, unpack_handin
-from autograder.engine.commands.platform_grading import grade_quietly, grader_files, load_manifest
+from autograder.engine.commands.platform_grading import (grade_quietly, grader_files, load_manifest,
+                                                         manifest_here, own_autograder_env)
 
 FOLDER = "autograde"  # what autograde.tar unpacks to
 HANDINS = ("handin.tar", "handin.zip", "handin.tgz", "handin.tar.gz", "handin.py")
@@ -67,18 +67,15 @@ def grade_handin(homework, handin: str, manifest: str | None = None) -> int:
     """What the Makefile runs, in the unpacked autograde folder: grade the handin, print the feedback,
     then the autoresult as the very last line. Never fails without that line."""
     from autograder.engine.grading.results import fallback
-    manifest = manifest or ("manifest.json" if os.path.exists("manifest.json") else None)
+    manifest = manifest_here(manifest)
     with tempfile.TemporaryDirectory(prefix="autolab-handin-") as scratch:
         folder, notes = Path(scratch) / "handin", []
         try:
             notes = unpack_handin(Path(handin), folder, homework.files)
-            results = grade_quietly(homework, folder, Path(scratch), manifest)
         except HandinError as exc:
             results = fallback(f"Your handin could not be graded: {exc}.", 0.0, load_manifest(manifest))
-        except BaseException as exc:  # noqa: BLE001 - the autoresult line is printed whatever happens
-            print(f"grading failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            results = fallback("The autograder itself failed while grading this handin; this is not your "
-                               "fault. Course staff will regrade it.", 0.0, load_manifest(manifest))
+        else:
+            results = grade_quietly(homework, folder, Path(scratch), manifest)
     for note in notes[:20]:
         print(f"handin: {note}")
     print(outputs.feedback_text(results, homework.stages))
@@ -117,9 +114,8 @@ def flow(homework, submission: Path, root: Path | None = None, python: str = sys
         shutil.copy(tar_path, root / "autograde.tar")
         shutil.copy(makefile, root / "Makefile")
     make_handin(Path(submission), homework.files, root)
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
-    done = subprocess.run(["make", f"PYTHON={python}"], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(["make", f"PYTHON={python}"], cwd=root, env=own_autograder_env(), capture_output=True,
+                          text=True, timeout=timeout)
     output = done.stdout
     if done.returncode != 0:
         raise RuntimeError(f"make exited {done.returncode}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")

@@ -48,12 +48,32 @@ def output_to(log: Path):
         os.close(saved[1])
 
 
+def own_autograder_env() -> dict:
+    """This environment for a Python that must import the autograder package of its own folder (an
+    unpacked build or student bundle), not the one this process was started with."""
+    return {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+
+
+def manifest_here(manifest: str | None) -> str | None:
+    """The manifest named, else the one the build put beside the grader (the working folder)."""
+    return manifest or ("manifest.json" if os.path.exists("manifest.json") else None)
+
+
 def grade_quietly(homework, folder: Path, scratch: Path, manifest: str | None):
-    """Results of grading `folder` as Gradescope would (grade_to_file: a valid result whatever
-    happens), with its own output in scratch/grading.log."""
+    """Results of grading `folder` as Gradescope would, with its own output in scratch/grading.log;
+    never raises: a grader that failed gives the fallback results, marked grader_failed."""
     from autograder.engine.grading.grade import grade_to_file
-    with output_to(Path(scratch) / "grading.log"):
-        return grade_to_file(homework, str(folder), str(Path(scratch) / "results.json"), manifest_path=manifest)
+    from autograder.engine.grading.results import fallback
+    try:
+        with output_to(Path(scratch) / "grading.log"):
+            return grade_to_file(homework, str(folder), str(Path(scratch) / "results.json"),
+                                 manifest_path=manifest)
+    except BaseException as exc:  # noqa: BLE001 - every platform's output is written whatever happens
+        print(f"grading failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        results = fallback("The autograder itself failed while grading this submission; this is not your "
+                           "fault. Course staff will regrade it.", 0.0, load_manifest(manifest))
+        results.extra_data["grader_failed"] = True
+        return results
 
 
 def load_manifest(path):

@@ -19,7 +19,7 @@ import uuid
 from pathlib import Path
 
 from autograder.engine.commands import platform_outputs as outputs
-from autograder.engine.commands.platform_grading import grade_quietly, grader_files, load_manifest
+from autograder.engine.commands.platform_grading import grade_quietly, grader_files, manifest_here, own_autograder_env
 
 ROOT_ENV = "AUTOGRADER_GRADE_ROOT"
 ENTRY = "run.sh"
@@ -101,17 +101,9 @@ def grade_root() -> Path:
 
 def grade_student(homework, manifest: str | None = None) -> int:
     """What the entry script runs: grade ROOT/student, write ROOT/results/results.json (validated)."""
-    from autograder.engine.grading.results import fallback
     root = grade_root()
-    manifest = manifest or ("manifest.json" if os.path.exists("manifest.json") else None)
     with tempfile.TemporaryDirectory(prefix="prairielearn-") as scratch:
-        try:
-            results = grade_quietly(homework, root / "student", Path(scratch), manifest)
-        except BaseException as exc:  # noqa: BLE001 - a results.json is written whatever happens
-            print(f"grading failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            results = fallback("The autograder itself failed; this is not your fault.", 0.0,
-                               load_manifest(manifest))
-            results.extra_data["grader_failed"] = True
+        results = grade_quietly(homework, root / "student", Path(scratch), manifest_here(manifest))
     written = outputs.prairielearn(results, homework.stages)
     target = root / "results" / "results.json"
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -141,8 +133,7 @@ def flow(homework, submission: Path, root: Path | None = None, python: str = sys
             shutil.copy(Path(submission) / name, student / name)
     (root / "results").mkdir()
     script = root / Path(entrypoint).relative_to("/grade")
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
-    env.update({ROOT_ENV: str(root), "PYTHON": python})
+    env = dict(own_autograder_env(), **{ROOT_ENV: str(root), "PYTHON": python})
     done = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=timeout)
     found = root / "results" / "results.json"
     if not found.is_file():

@@ -12,7 +12,6 @@ message in both.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -20,9 +19,10 @@ import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from autograder.engine.commands.platform_grading import own_autograder_env
+from autograder.engine.grading.replay import NOT_RECORDED
 from autograder.engine.grading.results import Results
 
-MISSING = ("no expected value", "needs the reference solution")  # grading/replay.py's NotRecorded messages
 
 
 def compare(homework, folders: dict, jobs: int, scratch: Path) -> tuple:
@@ -37,23 +37,23 @@ def compare(homework, folders: dict, jobs: int, scratch: Path) -> tuple:
     names = list(folders)
     grader = dict(zip(names, (r for r, _ in grade_folders(homework, list(folders.values()), jobs, as_bundle=True))))
     with ThreadPoolExecutor(max(1, jobs)) as pool:
-        theirs = dict(zip(names, pool.map(lambda item: _check_in_bundle(bundle, *item, scratch), folders.items())))
+        theirs = dict(zip(names, pool.map(lambda folder: _check_in_bundle(bundle, folder, scratch), folders.values())))
     differences, missing = [], []
     for name in names:
         for number, (ours, bundled) in _pairs(grader[name], theirs[name]).items():
             if ours == bundled:
                 continue
             line = (f"{name}, test {number}: the bundle says {_said(bundled)}; the grader says {_said(ours)}")
-            (missing if bundled and any(text in bundled[2] for text in MISSING) else differences).append(line)
+            (missing if bundled and any(text in bundled[2] for text in NOT_RECORDED) else differences).append(line)
     return differences, missing
 
 
-def _check_in_bundle(bundle: Path, name: str, folder: Path, scratch: Path):
+def _check_in_bundle(bundle: Path, folder: Path, scratch: Path):
     """The bundle's own self-check of FOLDER, as a student runs it: Results, or the error as a string."""
     out = Path(tempfile.mkdtemp(dir=scratch, prefix="check-")) / "results.json"
-    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
     done = subprocess.run([sys.executable, "-m", "autograder", "check", str(Path(folder).resolve()), "--json",
-                           str(out)], cwd=bundle, env=env, capture_output=True, text=True, timeout=600)
+                           str(out)], cwd=bundle, env=own_autograder_env(), capture_output=True, text=True,
+                          timeout=600)
     if not out.is_file():
         return f"the bundle's check exited {done.returncode}: {(done.stderr or done.stdout).strip()[-600:]}"
     return Results.model_validate_json(out.read_text())

@@ -122,6 +122,11 @@ def recorded(fn):
     return wrapper
 
 
+NO_VALUE = "has no expected value"           # a recorded function asked on inputs build never drew
+NO_FUNCTION = "needs the reference solution"  # a function of the reference nothing recorded
+NOT_RECORDED = (NO_VALUE, NO_FUNCTION)        # what a self-check says instead of a test's own message
+
+
 class Replay:
     """The recorded functions of a reference module, answering from the table alone."""
 
@@ -134,7 +139,7 @@ class Replay:
         def replayed(*args, **kwargs):
             key = call_key(name, _key_args(args, kwargs))
             if key not in calls:
-                raise NotRecorded(f"the self-check has no expected value for this call of {name} (is NumPy "
+                raise NotRecorded(f"the self-check {NO_VALUE} for this call of {name} (is NumPy "
                                   f"{self.table.get('__numpy__', '')} installed?); Gradescope checks it.")
             return decode_value(calls[key])
         replayed.__name__ = name
@@ -155,6 +160,6 @@ def replay_module_source(names, table_name: str) -> str:
              ""]
     lines += [f"{name} = _replay.function({name!r})" for name in sorted(names)]
     lines += ["", "", "def __getattr__(name):",
-              "    raise NotRecorded(f'{name} needs the reference solution: this check runs on Gradescope only.')",
+              f"    raise NotRecorded(f'{{name}} {NO_FUNCTION}: this check runs on Gradescope only.')",
               ""]
     return "\n".join(lines)
