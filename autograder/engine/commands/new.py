@@ -47,7 +47,6 @@ def new_homework(name: str, project: Path, template: str = "linear") -> list:
         raise SystemExit(f"new: already there: {', '.join(taken)}")
     values = {"name": name, "title": f"{name}: {TEMPLATES[template]}"}
     for part, folder in folders.items():
-        folder.mkdir(parents=True, exist_ok=True)
         for source in sorted((source_root / part).rglob("*.tmpl")):
             target = folder / source.relative_to(source_root / part).with_suffix("")
             target.parent.mkdir(parents=True, exist_ok=True)
