@@ -99,6 +99,26 @@ def test_any_cache_goes_back_to_backward_as_itself(project, tmp_path, kind):
     assert results["score"] == 20, done.stdout
 
 
+DOES_NOTHING = """
+import numpy as np
+def relu_layer_forward(x, w, b):
+    return np.zeros((x.shape[0], w.shape[1])), (x, w)
+def relu_layer_backward(dout, cache):
+    x, w = cache
+    return np.zeros_like(x), np.zeros_like(w), np.zeros(w.shape[1])
+"""
+
+
+def test_a_layer_that_does_nothing_earns_nothing(project, tmp_path):
+    """Zeros of the right shapes out of forward, zero gradients out of backward: 0 of 20."""
+    folder = tmp_path / "nothing"
+    folder.mkdir()
+    (folder / "layer.py").write_text(DOES_NOTHING)
+    run(project, "--homework", NAME, "check", str(folder), "--all", "--json", str(tmp_path / "r.json"),
+        check=False)
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 0
+
+
 def test_a_forward_without_a_cache_fails_saying_what_came_back(project, tmp_path):
     folder = tmp_path / "nocache"
     folder.mkdir()
